@@ -1,0 +1,56 @@
+# customer-hub — every habit has a name here. `make dev` runs the product, `make test` checks it.
+SHELL := /bin/bash
+VENV ?= .venv
+BIN := $(VENV)/bin
+# SAM and the tests find python3.13 in the virtualenv; no telemetry from the tools.
+export PATH := $(abspath $(BIN)):$(PATH)
+export SAM_CLI_TELEMETRY := 0
+export AWS_DEFAULT_REGION ?= us-east-1
+PYTEST := $(BIN)/pytest
+
+.PHONY: dev test setup lint format typecheck unit integration infra e2e build validate openapi bench clean
+
+## Run the whole product locally (embedded AWS emulation, Smile.io stand-in, demo data).
+dev: setup
+	$(BIN)/hub dev
+
+## Every check CI runs: lint, types and all test suites.
+test: setup lint typecheck unit integration infra e2e
+
+setup: $(VENV)/.setup-done
+
+$(VENV)/.setup-done: requirements-dev.txt layers/shared/requirements.txt pyproject.toml scripts/setup-venv
+	scripts/setup-venv $(VENV)
+	touch $@
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: setup
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+typecheck: setup
+	$(BIN)/mypy
+
+unit: setup
+	$(PYTEST) tests/unit -q
+
+integration: setup
+	$(PYTEST) tests/integration -q
+
+infra: setup
+	$(PYTEST) tests/infra -q
+
+e2e: setup
+	$(PYTEST) tests/e2e -q
+
+validate: setup
+	$(BIN)/sam validate --lint
+
+build: setup
+	$(BIN)/sam build
+
+clean:
+	rm -rf .aws-sam test-output .pytest_cache .mypy_cache .ruff_cache

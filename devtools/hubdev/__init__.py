@@ -1,0 +1,1 @@
+"""hubdev: the embedded local stack (`hub dev`) and the operator CLI. Not deployed."""

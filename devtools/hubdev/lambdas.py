@@ -1,0 +1,100 @@
+"""Runs the template's functions in process: the real handler modules, a Lambda-like context."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+from hubdev.aws import ACCOUNT, REGION
+from hubdev.template import Function
+
+
+@dataclass
+class LocalContext:
+    """What a handler may read from the Lambda context object."""
+
+    function_name: str
+    memory_limit_in_mb: int
+    timeout_seconds: int
+    aws_request_id: str
+    started: float
+
+    @property
+    def invoked_function_arn(self) -> str:
+        return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{self.function_name}"
+
+    @property
+    def function_version(self) -> str:
+        return "$LATEST"
+
+    @property
+    def log_group_name(self) -> str:
+        return f"/aws/lambda/{self.function_name}"
+
+    @property
+    def log_stream_name(self) -> str:
+        return "local"
+
+    def get_remaining_time_in_millis(self) -> int:
+        elapsed = time.monotonic() - self.started
+        return max(0, int((self.timeout_seconds - elapsed) * 1000))
+
+
+_import_lock = threading.Lock()
+
+
+def load_handler(function: Function) -> Callable[[Any, Any], Any]:
+    """Import functions/<name>/app.py as its own module and return its handler."""
+    module_file, _, attribute = function.handler.rpartition(".")
+    path = function.code_uri / f"{module_file.replace('.', '/')}.py"
+    module_name = f"hubfn_{function.short_name}"
+    with _import_lock:
+        module: ModuleType | None = sys.modules.get(module_name)
+        if module is None:
+            spec = importlib.util.spec_from_file_location(module_name, path)
+            if spec is None or spec.loader is None:
+                raise ImportError(f"cannot load {path}")
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[module_name] = module
+            try:
+                spec.loader.exec_module(module)
+            except BaseException:
+                del sys.modules[module_name]
+                raise
+    handler: Callable[[Any, Any], Any] = getattr(module, attribute)
+    return handler
+
+
+class Runtime:
+    """Invokes functions by logical id."""
+
+    def __init__(self, functions: dict[str, Function]) -> None:
+        self.functions = functions
+
+    def invoke(self, logical_id: str, event: Any) -> Any:
+        function = self.functions[logical_id]
+        handler = load_handler(function)
+        context = LocalContext(
+            function_name=f"customer-hub-local-{logical_id}",
+            memory_limit_in_mb=function.memory,
+            timeout_seconds=function.timeout,
+            aws_request_id=str(uuid.uuid4()),
+            started=time.monotonic(),
+        )
+        return handler(event, context)
+
+    def find(self, name: str) -> str | None:
+        """A function by logical id or by its folder name under functions/."""
+        if name in self.functions:
+            return name
+        for logical_id, function in self.functions.items():
+            if function.short_name == name:
+                return logical_id
+        return None

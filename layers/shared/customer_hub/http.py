@@ -1,0 +1,135 @@
+"""The HTTP edge shared by every API function: resolver, problem responses, request identity."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from customer_hub.problems import (
+    PROBLEM_CONTENT_TYPE,
+    NotFound,
+    Problem,
+    Unauthorized,
+    ValidationProblem,
+)
+
+logger = Logger()
+
+
+def problem_response(problem: Problem) -> Response[str]:
+    return Response(
+        status_code=problem.status,
+        content_type=PROBLEM_CONTENT_TYPE,
+        body=problem.to_json(),
+        headers=dict(problem.headers),
+    )
+
+
+def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response[str]:
+    return Response(
+        status_code=status,
+        content_type="application/json",
+        body=json.dumps(body, separators=(",", ":")),
+        headers=headers or {},
+    )
+
+
+def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    errors = []
+    for error in exc.errors():
+        loc = [part for part in error.get("loc", ()) if part != "[key]"]
+        errors.append({"loc": loc, "msg": str(error.get("msg", "invalid value"))})
+    return errors
+
+
+def make_app(*, enable_validation: bool = True) -> APIGatewayHttpResolver:
+    """An HTTP API v2 resolver whose every error is RFC 9457 problem+json."""
+    app = APIGatewayHttpResolver(enable_validation=enable_validation)
+
+    @app.exception_handler(Problem)
+    def _problem(exc: Problem) -> Response[str]:
+        if exc.status >= 500:
+            logger.warning("upstream problem", extra={"problem": exc.slug, "detail": exc.detail})
+        return problem_response(exc)
+
+    @app.exception_handler(RequestValidationError)
+    def _invalid(exc: RequestValidationError) -> Response[str]:
+        errors = _validation_errors(exc)
+        first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
+        where = ".".join(str(p) for p in first["loc"])
+        detail = f"{where}: {first['msg']}" if where else str(first["msg"])
+        return problem_response(ValidationProblem(detail, errors=errors))
+
+    @app.not_found
+    def _not_found(_exc: Exception) -> Response[str]:
+        return problem_response(NotFound("No such route."))
+
+    return app
+
+
+_NO_MERCHANT = Unauthorized(
+    "A valid merchant API key is required (Authorization: Bearer <api_key>)."
+)
+
+
+def _authorized_merchant(event: dict[str, Any]) -> str:
+    authorizer = (event.get("requestContext") or {}).get("authorizer") or {}
+    return str((authorizer.get("lambda") or {}).get("merchant_id") or "")
+
+
+def merchant_id_from_authorizer(app: APIGatewayHttpResolver) -> str:
+    """The merchant the API key named, as resolved by the Lambda authorizer.
+
+    The authorizer lets every request through and passes `merchant_id` (empty when the key is
+    missing or unknown), so that the 401 is a problem+json body rather than API Gateway's own.
+    """
+    merchant_id = _authorized_merchant(app.current_event.raw_event)
+    if not merchant_id:
+        raise _NO_MERCHANT
+    return merchant_id
+
+
+def _as_json_request(event: dict[str, Any]) -> dict[str, Any]:
+    """Bodies are JSON whatever the client labelled them (curl -d says form-urlencoded)."""
+    headers = event.get("headers") or {}
+    content_type = str(headers.get("content-type", ""))
+    if event.get("body") and "json" not in content_type:
+        event = {**event, "headers": {**headers, "content-type": "application/json"}}
+    return event
+
+
+def public_route(
+    app: APIGatewayHttpResolver, logger: Logger
+) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
+    """The Lambda handler of a route without the merchant authorizer."""
+
+    @logger.inject_lambda_context
+    def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        return app.resolve(_as_json_request(event), context)
+
+    return handler
+
+
+def merchant_route(
+    app: APIGatewayHttpResolver, logger: Logger
+) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
+    """The Lambda handler of a merchant route: 401 before anything else without a valid key."""
+
+    @logger.inject_lambda_context
+    def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        if not _authorized_merchant(event):
+            return {
+                "statusCode": _NO_MERCHANT.status,
+                "headers": {"Content-Type": PROBLEM_CONTENT_TYPE},
+                "body": _NO_MERCHANT.to_json(),
+                "isBase64Encoded": False,
+            }
+        return app.resolve(_as_json_request(event), context)
+
+    return handler

@@ -1,0 +1,232 @@
+"""Merchants: creation, settings and the hub status lifecycle."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from functools import cache
+from importlib import resources
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from customer_hub import clock, identity
+from customer_hub.config import config
+from customer_hub.problems import Conflict, NotFound
+from customer_hub.secrets import create_secret, credentials_secret_name
+from customer_hub.store import Table, serialize
+
+HubStatus = Literal["not_launched", "live", "disabled"]
+_SHOP_DOMAIN = re.compile(r"^(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
+@cache
+def _zones() -> frozenset[str]:
+    """IANA zone names from the tzdata package (the system list adds `localtime` and the like)."""
+    listed = resources.files("tzdata").joinpath("zones").read_text(encoding="utf-8")
+    return frozenset(listed.split()) - {"Factory"}
+
+
+def check_timezone(name: str) -> str:
+    if name not in _zones():
+        raise ValueError(f"{name!r} is not an IANA time zone name (e.g. Europe/Warsaw)")
+    ZoneInfo(name)
+    return name
+
+
+class NewMerchant(BaseModel):
+    """What an operator gives to create a merchant."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    shop_domain: str = Field(min_length=4, max_length=253)
+    timezone: str
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+
+    @field_validator("shop_domain")
+    @classmethod
+    def _domain(cls, value: str) -> str:
+        value = value.strip().lower()
+        if not _SHOP_DOMAIN.match(value):
+            raise ValueError("must be a host name such as example.myshopify.com")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str) -> str:
+        return check_timezone(value)
+
+
+class SettingsPatch(BaseModel):
+    """The settings a merchant may change (PATCH /v1/admin/settings)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    timezone: str | None = None
+    cart_window_hours: int | None = Field(default=None, ge=1, le=720, strict=True)
+    hub_status: Literal["live", "disabled"] | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str | None) -> str | None:
+        return None if value is None else check_timezone(value)
+
+
+class Merchant(BaseModel):
+    merchant_id: str
+    name: str
+    shop_domain: str
+    timezone: str
+    currency: str
+    hub_status: HubStatus = "not_launched"
+    launched_at: str | None = None
+    cart_window_hours: int = 24
+    created_at: str
+    smile_connected: bool = False
+    last_sync_at: str | None = None
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def launched(self) -> datetime | None:
+        return clock.parse_iso(self.launched_at) if self.launched_at else None
+
+    def settings_json(self) -> dict[str, Any]:
+        return {
+            "merchant_id": self.merchant_id,
+            "name": self.name,
+            "shop_domain": self.shop_domain,
+            "timezone": self.timezone,
+            "currency": self.currency,
+            "hub_status": self.hub_status,
+            "launched_at": self.launched_at,
+            "cart_window_hours": self.cart_window_hours,
+            "smile": {"connected": self.smile_connected, "last_sync_at": self.last_sync_at},
+        }
+
+
+class CreatedMerchant(BaseModel):
+    """Shown once at creation; the secrets are never returned again."""
+
+    merchant_id: str
+    api_key: str
+    customer_token_secret: str
+    webhook_secret: str
+
+
+def merchant_pk(merchant_id: str) -> str:
+    return f"MERCHANT#{merchant_id}"
+
+
+PROFILE_SK = "PROFILE"
+
+
+def _data() -> Table:
+    return Table(config().data_table)
+
+
+def create_merchant(new: NewMerchant) -> CreatedMerchant:
+    created = CreatedMerchant(
+        merchant_id=identity.new_merchant_id(),
+        api_key=identity.new_api_key(),
+        customer_token_secret=identity.new_secret(),
+        webhook_secret=identity.new_secret(),
+    )
+    create_secret(
+        credentials_secret_name(created.merchant_id),
+        {
+            "customer_token_secret": created.customer_token_secret,
+            "webhook_secret": created.webhook_secret,
+        },
+    )
+    merchant = Merchant(
+        merchant_id=created.merchant_id,
+        created_at=clock.iso(clock.now()),
+        **new.model_dump(),
+    )
+    table = _data()
+    profile = {"pk": merchant_pk(merchant.merchant_id), "sk": PROFILE_SK, **merchant.model_dump()}
+    api_key_item = {
+        "pk": f"APIKEY#{identity.hash_api_key(created.api_key)}",
+        "sk": "APIKEY",
+        "merchant_id": merchant.merchant_id,
+    }
+    table.transact_write(
+        [
+            {
+                "Put": {
+                    "TableName": table.name,
+                    "Item": serialize(item),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            }
+            for item in (profile, api_key_item)
+        ]
+    )
+    return created
+
+
+def merchant_id_for_api_key(api_key: str) -> str | None:
+    item = _data().get(f"APIKEY#{identity.hash_api_key(api_key)}", "APIKEY")
+    return str(item["merchant_id"]) if item else None
+
+
+def _from_item(item: dict[str, Any]) -> Merchant:
+    return Merchant.model_validate({k: v for k, v in item.items() if k not in ("pk", "sk")})
+
+
+def find_merchant(merchant_id: str) -> Merchant | None:
+    item = _data().get(merchant_pk(merchant_id), PROFILE_SK)
+    return _from_item(item) if item else None
+
+
+def get_merchant(merchant_id: str) -> Merchant:
+    merchant = find_merchant(merchant_id)
+    if merchant is None:
+        raise NotFound("No such merchant.")
+    return merchant
+
+
+def update_settings(merchant_id: str, patch: SettingsPatch) -> Merchant:
+    """Apply a settings change; hub status moves not_launched → live ↔ disabled only."""
+    sets: list[str] = []
+    values: dict[str, Any] = {}
+    names: dict[str, str] = {}
+    condition = "attribute_exists(pk)"
+    if patch.timezone is not None:
+        sets.append("#tz = :tz")
+        names["#tz"], values[":tz"] = "timezone", patch.timezone
+    if patch.cart_window_hours is not None:
+        sets.append("cart_window_hours = :cw")
+        values[":cw"] = patch.cart_window_hours
+    if patch.hub_status == "live":
+        sets += ["hub_status = :live", "launched_at = if_not_exists(launched_at, :now)"]
+        values[":live"], values[":now"] = "live", clock.iso(clock.now())
+    elif patch.hub_status == "disabled":
+        sets.append("hub_status = :disabled")
+        values[":disabled"], values[":not_launched"] = "disabled", "not_launched"
+        condition += " AND hub_status <> :not_launched"
+    if not sets:
+        return get_merchant(merchant_id)
+    table = _data()
+    try:
+        attributes = table.update(
+            merchant_pk(merchant_id),
+            PROFILE_SK,
+            "SET " + ", ".join(sets),
+            values=values,
+            names=names or None,
+            condition=condition,
+            return_values="ALL_NEW",
+        )
+    except table._client.exceptions.ConditionalCheckFailedException as exc:
+        if find_merchant(merchant_id) is None:
+            raise NotFound("No such merchant.") from exc
+        raise Conflict(
+            "The hub has not been launched yet; set hub_status to 'live' first."
+        ) from exc
+    return _from_item(attributes)
