@@ -1,0 +1,260 @@
+"""Snapshots of Smile.io data that storefront reads serve without calling Smile.
+
+Written by the sync (and by redemptions); read by the storefront routes. Layout in the data
+table, every key scoped to one merchant:
+
+- `MERCHANT#<m>` / `PROGRAM` — the program: points label, points products, earning rules,
+  VIP tiers, referral settings (one item, cached in warm containers for `PROGRAM_CACHE_SECONDS`).
+- `MERCHANT#<m>#EMAIL#<lower-cased email>` / `CUSTOMER#<smile id>` — one item per Smile customer
+  with that email (Smile emails are not unique; `choose_customer` applies SPEC §8).
+- the same partition / `COUPON#<fulfillment id>` — reward fulfillments of those customers.
+- `MERCHANT#<m>#SHOPPER#<shopify customer id>` / `COUPON#<fulfillment id>` — coupons bound to
+  the shopper who redeemed them in the hub, so they stay listed when the email changes.
+
+A shopper's read is therefore one Query per partition (email, shopper). Writes never move an
+item backwards: a snapshot carrying an older Smile `updated_at` than the stored one is ignored.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from customer_hub.config import config
+from customer_hub.merchants import merchant_pk
+from customer_hub.store import Table
+
+PROGRAM_SK = "PROGRAM"
+PROGRAM_CACHE_SECONDS = 60
+
+
+class SmileModel(BaseModel):
+    """Smile objects: unknown fields ignored, the ones we use typed."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+class PointsLabel(SmileModel):
+    one: str = "Point"
+    other: str = "Points"
+
+    def of(self, count: int) -> str:
+        return self.one if count == 1 else self.other
+
+
+class Reward(SmileModel):
+    id: int | None = None
+    name: str
+    description: str | None = None
+    image_url: str | None = None
+
+
+class PointsProduct(SmileModel):
+    id: int
+    exchange_type: Literal["fixed", "variable"]
+    exchange_description: str | None = None
+    points_price: int | None = None
+    variable_points_step: int | None = None
+    variable_points_step_reward_value: float | None = None
+    variable_points_min: int | None = None
+    variable_points_max: int | None = None
+    reward: Reward
+
+
+class FixedValue(SmileModel):
+    value: float
+
+
+class VariableValue(SmileModel):
+    value: float
+    per_amount: float = 1
+
+
+class RewardValue(SmileModel):
+    type: Literal["fixed", "variable"]
+    fixed: FixedValue | None = None
+    variable: VariableValue | None = None
+
+
+class EarningRule(SmileModel):
+    id: int
+    name: str
+    image_url: str | None = None
+    action_text: str | None = None
+    action_url: str | None = None
+    restricted_to_vip_tier_ids: list[int] | None = None
+    reward_value: RewardValue | None = None
+
+
+class VipTier(SmileModel):
+    id: int
+    name: str
+    image_url: str | None = None
+    milestone: float | None = None
+
+
+class Program(SmileModel):
+    points_label: PointsLabel = Field(default_factory=PointsLabel)
+    points_products: list[PointsProduct] = Field(default_factory=list)
+    earning_rules: list[EarningRule] = Field(default_factory=list)
+    vip_tiers: list[VipTier] = Field(default_factory=list)
+    referral_settings: dict[str, Any] | None = None
+    synced_at: str | None = None
+
+
+class VipStatus(SmileModel):
+    vip_tier_id: int | None = None
+    next_vip_tier_id: int | None = None
+    progress_value: float | None = None
+    delta_to_next_vip_tier: float | None = None
+    vip_tier_expires_at: str | None = None
+
+
+class CustomerSnapshot(SmileModel):
+    smile_customer_id: int
+    email: str
+    state: Literal["candidate", "member", "disabled"]
+    points_balance: int = 0
+    referral_url: str | None = None
+    vip_status: VipStatus | None = None
+    updated_at: str  # Smile's updated_at: the order of snapshots
+    synced_at: str  # when we last read it from Smile
+
+
+class CouponRecord(SmileModel):
+    """A Smile reward fulfillment as the hub tracks it."""
+
+    fulfillment_id: int
+    smile_customer_id: int
+    shopify_customer_id: str | None = None
+    name: str
+    code: str | None = None
+    fulfillment_status: Literal["pending", "issued", "cancelled", "failed"] = "issued"
+    usage_status: Literal["used", "unused", "untracked"] | None = None
+    image_url: str | None = None
+    usage_instructions: str | None = None
+    expires_at: str | None = None
+    used_at: str | None = None
+    applied_at: str | None = None
+    used_in_order_id: str | None = None
+    updated_at: str
+
+
+def email_pk(merchant_id: str, email: str) -> str:
+    return f"{merchant_pk(merchant_id)}#EMAIL#{email.strip().lower()}"
+
+
+def shopper_pk(merchant_id: str, shopify_customer_id: str) -> str:
+    return f"{merchant_pk(merchant_id)}#SHOPPER#{shopify_customer_id}"
+
+
+def _data() -> Table:
+    return Table(config().data_table)
+
+
+# ------------------------------------------------------------------ program
+_program_cache: dict[str, tuple[float, Program | None]] = {}
+_program_lock = threading.Lock()
+
+
+def save_program(merchant_id: str, program: Program) -> None:
+    _data().put(
+        {"pk": merchant_pk(merchant_id), "sk": PROGRAM_SK, **program.model_dump(mode="json")}
+    )
+    with _program_lock:
+        _program_cache.pop(merchant_id, None)
+
+
+def load_program(merchant_id: str, *, max_age: float = PROGRAM_CACHE_SECONDS) -> Program | None:
+    """The merchant's program; cached per warm container for `max_age` seconds."""
+    with _program_lock:
+        cached = _program_cache.get(merchant_id)
+    if cached and cached[0] > time.monotonic():
+        return cached[1]
+    item = _data().get(merchant_pk(merchant_id), PROGRAM_SK)
+    program = Program.model_validate(item) if item else None
+    with _program_lock:
+        _program_cache[merchant_id] = (time.monotonic() + max_age, program)
+    return program
+
+
+# ------------------------------------------------------------------ customers and coupons
+def _put_if_newer(item: dict[str, Any]) -> bool:
+    """Put unless the stored item carries a newer Smile `updated_at`. True when written."""
+    table = _data()
+    try:
+        table.put(
+            item,
+            ConditionExpression="attribute_not_exists(pk) OR updated_at <= :updated",
+            ExpressionAttributeValues={":updated": {"S": item["updated_at"]}},
+        )
+    except table._client.exceptions.ConditionalCheckFailedException:
+        return False
+    return True
+
+
+def save_customer(merchant_id: str, snapshot: CustomerSnapshot) -> bool:
+    return _put_if_newer(
+        {
+            "pk": email_pk(merchant_id, snapshot.email),
+            "sk": f"CUSTOMER#{snapshot.smile_customer_id}",
+            **snapshot.model_dump(mode="json"),
+        }
+    )
+
+
+def save_coupon(merchant_id: str, email: str, coupon: CouponRecord) -> bool:
+    """Store a coupon under its owner's email partition (and the shopper's, when known)."""
+    written = _put_if_newer(
+        {
+            "pk": email_pk(merchant_id, email),
+            "sk": f"COUPON#{coupon.fulfillment_id}",
+            **coupon.model_dump(mode="json"),
+        }
+    )
+    if coupon.shopify_customer_id:
+        written = (
+            _put_if_newer(
+                {
+                    "pk": shopper_pk(merchant_id, coupon.shopify_customer_id),
+                    "sk": f"COUPON#{coupon.fulfillment_id}",
+                    **coupon.model_dump(mode="json"),
+                }
+            )
+            or written
+        )
+    return written
+
+
+class ShopperView(BaseModel):
+    customers: list[CustomerSnapshot]
+    coupons: list[CouponRecord]
+
+
+def load_shopper(merchant_id: str, email: str, shopify_customer_id: str) -> ShopperView:
+    """Everything stored for one shopper: two Query requests (email and shopper partitions)."""
+    customers: list[CustomerSnapshot] = []
+    coupons: dict[int, CouponRecord] = {}
+    table = _data()
+    for item in table.query_all(email_pk(merchant_id, email)):
+        if item["sk"].startswith("CUSTOMER#"):
+            customers.append(CustomerSnapshot.model_validate(item))
+        elif item["sk"].startswith("COUPON#"):
+            coupon = CouponRecord.model_validate(item)
+            coupons[coupon.fulfillment_id] = coupon
+    for item in table.query_all(shopper_pk(merchant_id, shopify_customer_id), sk_prefix="COUPON#"):
+        coupon = CouponRecord.model_validate(item)
+        known = coupons.get(coupon.fulfillment_id)
+        if known is None or known.updated_at <= coupon.updated_at:
+            coupons[coupon.fulfillment_id] = coupon
+    return ShopperView(customers=customers, coupons=list(coupons.values()))
+
+
+def choose_customer(customers: list[CustomerSnapshot]) -> CustomerSnapshot | None:
+    """SPEC §8: with several Smile customers on one email, prefer `member`, then the lowest id."""
+    if not customers:
+        return None
+    return min(customers, key=lambda c: (c.state != "member", c.smile_customer_id))
