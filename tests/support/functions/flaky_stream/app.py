@@ -21,6 +21,8 @@ processed: list[str] = []
 
 def record_handler(record: DynamoDBRecord) -> None:
     image = record.dynamodb.new_image if record.dynamodb else {}
+    if image.get("pk") != "T":
+        return
     name = str(image["sk"])
     attempts[name] += 1
     if attempts[name] <= int(image.get("fail_times", 0)):
