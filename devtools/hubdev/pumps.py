@@ -80,6 +80,11 @@ class StreamPump:
             self._deliver(records[start : start + self.source.batch_size])
         return len(records)
 
+    def replay(self, records: list[dict[str, Any]]) -> None:
+        """Deliver records as GetRecords returned them, in batches (tests replay a capture)."""
+        for start in range(0, len(records), self.source.batch_size):
+            self._deliver(records[start : start + self.source.batch_size])
+
     def _invoke(self, batch: list[dict[str, Any]]) -> tuple[bool, list[str] | None]:
         event = events.stream_event(self.stream_arn, batch)
         if self.transform is not None:

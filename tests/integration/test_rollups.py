@@ -7,8 +7,11 @@ with every stream batch delivered twice, and with writes failing in the middle o
 
 from __future__ import annotations
 
+import copy
+import json
 import random
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -97,18 +100,45 @@ def assert_rollups_match(merchant: CreatedMerchant, expected: Expected) -> None:
         assert accounts[customer]["last_opened_at"] == last.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def test_the_scenario_rolls_up_to_the_brute_force(
-    api: InProcessApi,
-    stack: LocalStack,
-    traffic: Traffic,
-    expected: Expected,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+@dataclass
+class Played:
+    merchant: CreatedMerchant
+    records: list[dict[str, Any]]
+
+
+@pytest.fixture(scope="module")
+def played(api: InProcessApi, stack: LocalStack, traffic: Traffic) -> Iterator[Played]:
+    """The scenario through the HTTP handlers once; the roll-up stream records captured."""
     merchant = make_merchant(timezone=ZONE)
     launch(api, merchant)
-    play(api, stack, merchant, traffic, monkeypatch)
+    pump = _rollup_pump(stack)
+    captured: list[dict[str, Any]] = []
+
+    def capture(event: dict[str, Any]) -> dict[str, Any]:
+        captured.extend(copy.deepcopy(event["Records"]))
+        return event
+
+    pump.transform = capture
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        play(api, stack, merchant, traffic, monkeypatch)
+    pump.transform = None
+    unique = {
+        r["dynamodb"]["SequenceNumber"]: r for r in captured if merchant.merchant_id in str(r)
+    }
+    yield Played(merchant, [unique[n] for n in sorted(unique, key=int)])
+
+
+def _as_merchant(records: list[dict[str, Any]], old: str, new: str) -> list[dict[str, Any]]:
+    """The same stream records, as if a second merchant had received the same traffic."""
+    return [json.loads(json.dumps(record).replace(old, new)) for record in records]
+
+
+def test_the_scenario_rolls_up_to_the_brute_force(
+    stack: LocalStack, played: Played, expected: Expected
+) -> None:
     assert _rollup_pump(stack).parked == 0
-    assert_rollups_match(merchant, expected)
+    assert len(played.records) > 300
+    assert_rollups_match(played.merchant, expected)
 
 
 @pytest.fixture
@@ -120,16 +150,10 @@ def twice(stack: LocalStack) -> Iterator[StreamPump]:
 
 
 def test_every_batch_delivered_twice_gives_the_same_figures(
-    api: InProcessApi,
-    stack: LocalStack,
-    traffic: Traffic,
-    expected: Expected,
-    twice: StreamPump,
-    monkeypatch: pytest.MonkeyPatch,
+    played: Played, expected: Expected, twice: StreamPump
 ) -> None:
     merchant = make_merchant(timezone=ZONE)
-    launch(api, merchant)
-    play(api, stack, merchant, traffic, monkeypatch)
+    twice.replay(_as_merchant(played.records, played.merchant.merchant_id, merchant.merchant_id))
     assert twice.parked == 0
     assert_rollups_match(merchant, expected)
 
@@ -175,18 +199,29 @@ def failing_writes(stack: LocalStack) -> Iterator[dict[str, int]]:
 
 
 def test_failures_in_the_middle_of_batches_give_the_same_figures(
-    api: InProcessApi,
-    stack: LocalStack,
-    traffic: Traffic,
-    expected: Expected,
-    failing_writes: dict[str, int],
-    monkeypatch: pytest.MonkeyPatch,
+    stack: LocalStack, played: Played, expected: Expected, failing_writes: dict[str, int]
 ) -> None:
     merchant = make_merchant(timezone=ZONE)
-    launch(api, merchant)
-    before = _rollup_pump(stack).invocations
-    play(api, stack, merchant, traffic, monkeypatch)
+    pump = _rollup_pump(stack)
+    before = pump.invocations
+    pump.replay(_as_merchant(played.records, played.merchant.merchant_id, merchant.merchant_id))
     assert failing_writes["failed"] == 5, "every injected failure happened"
-    assert _rollup_pump(stack).invocations > before
-    assert _rollup_pump(stack).parked == 0
+    assert pump.invocations > before + len(played.records) // pump.source.batch_size + 1
+    assert pump.parked == 0
     assert_rollups_match(merchant, expected)
+
+
+def test_hub_dev_demo_traffic_produces_live_rollups(stack: LocalStack) -> None:
+    from hubdev.demo import seed_hub_traffic
+
+    merchant = make_merchant(timezone=ZONE)
+    seed_hub_traffic(merchant.merchant_id)
+    stack.drain()
+    today = date.today()
+    counters = rollup_reads.day_counters(merchant.merchant_id, today - timedelta(days=20), today)
+    assert sum(c.get("si_help_clicked", 0) + c.get("si_chat_started", 0) for c in counters.values())
+    assert sum(c.get("revenue", 0) for c in counters.values()) > 0
+    assert rollup_reads.totals(merchant.merchant_id)["accounts"] > 0
+    assert rollup_reads.active_accounts(
+        merchant.merchant_id, [(today - timedelta(days=20), today)]
+    )[0]

@@ -27,7 +27,7 @@ SCENARIO_START = datetime(2026, 10, 5, 8, 0, tzinfo=UTC)  # spans Warsaw's DST s
 SCENARIO_DAYS = 28
 
 
-def scenario_traffic(seed: int = 11, shoppers: int = 30, sessions_per_day: float = 5.0) -> Traffic:
+def scenario_traffic(seed: int = 11, shoppers: int = 20, sessions_per_day: float = 4.0) -> Traffic:
     return generate(
         seed=seed,
         start=SCENARIO_START,

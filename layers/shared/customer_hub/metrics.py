@@ -186,7 +186,6 @@ def attribution_signature(lines: Iterable[AttributedLine]) -> str:
 
 # ------------------------------------------------------------------ day counters
 SERVICE_FIELDS = {kind: f"si_{kind}" for kind in SERVICE_INTERACTIONS}
-OPENS = "opens"
 NEW_ACCOUNTS = "new_accounts"
 AOV_ORDERS = "aov_orders"
 AOV_REVENUE = "aov_revenue"
@@ -223,10 +222,8 @@ class CounterDeltas:
 def event_counters(event_type: str, occurred_at: str, zone: ZoneInfo) -> CounterDeltas:
     deltas = CounterDeltas()
     day = local_day(occurred_at, zone)
-    if event_type in SERVICE_FIELDS:
+    if event_type in SERVICE_FIELDS:  # opens are counted as distinct accounts (bitmaps)
         deltas.add_day(day, SERVICE_FIELDS[event_type], 1)
-    elif event_type == "hub_opened":
-        deltas.add_day(day, OPENS, 1)
     return deltas
 
 

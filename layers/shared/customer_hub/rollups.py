@@ -15,7 +15,7 @@ batches). Every effect below is therefore one of:
    one transaction conditioned on the stored signature, so recomputing twice changes nothing.
 
 Metrics-table layout (all keys scoped to one merchant):
-- `MERCHANT#m#DAY` / `YYYY-MM-DD` — day counters (`si_<type>`, `opens`, `new_accounts`,
+- `MERCHANT#m#DAY` / `YYYY-MM-DD` — day counters (`si_<type>`, `new_accounts`,
   `aov_orders`, `aov_revenue`, `revenue`);
 - `MERCHANT#m#TOTALS` / `TOTALS` — `accounts` (since launch), `next_ordinal`;
 - `MERCHANT#m#ACTIVE` / `L<level>#<first day ordinal>` — roaring bitmap of active ordinals;
@@ -45,8 +45,6 @@ from customer_hub.hub_events import TOUCHPOINTS
 from customer_hub.merchants import Merchant, find_merchant, merchant_pk
 from customer_hub.metrics import (
     ATTRIBUTION_WINDOW,
-    AttributedLine,
-    Block,
     CounterDeltas,
     Order,
     Touchpoint,
@@ -198,6 +196,10 @@ def _feeds_attribution(item: dict[str, Any]) -> bool:
     )
 
 
+def _revenue_sk(order: Order) -> str:
+    return f"{order.created_at}#{order.order_id}"
+
+
 def _canceled_codes(exc: Exception) -> list[str]:
     reasons = getattr(exc, "response", {}).get("CancellationReasons") or []
     return [str(reason.get("Code") or "None") for reason in reasons]
@@ -320,34 +322,41 @@ class MerchantRollup:
 
     # -------------------------------------------------------------- active bitmaps
     def _bitmaps(self, active: dict[date, set[int]]) -> None:
-        additions: dict[Block, set[int]] = defaultdict(set)
+        """OR the batch's ordinals into every block of their days: one read and one
+        transaction per 100 blocks, each block guarded by its version (optimistic lock)."""
+        additions: dict[str, BitMap] = defaultdict(BitMap)
         for day, ordinals in active.items():
             for block in blocks_of_day(day):
-                additions[block] |= ordinals
-        if not additions:
-            return
+                additions[block_sk(block)] |= BitMap(ordinals)
+        pending = sorted(additions)
         pk = active_pk(self.mid)
-        stored = {
-            str(i["sk"]): i
-            for i in self._batch_get([(pk, block_sk(b)) for b in additions], consistent=True)
-        }
-        for block, ordinals in additions.items():
-            sk = block_sk(block)
-            current = stored.get(sk)
-            for attempt in range(ATTEMPTS):
+        for attempt in range(ATTEMPTS):
+            if not pending:
+                return
+            stored = {
+                str(i["sk"]): i
+                for i in self._batch_get([(pk, sk) for sk in pending], consistent=True)
+            }
+            writes = []
+            for sk in pending:
+                current = stored.get(sk)
                 bitmap = BitMap.deserialize(current["bitmap"]) if current else BitMap()
-                if not BitMap(ordinals) - bitmap:
-                    break  # a redelivery: every bit is already set
-                bitmap |= BitMap(ordinals)
-                if self._put_bitmap(pk, sk, bitmap, current):
-                    break
-                _backoff(attempt)
-                current = self.table.get(pk, sk, consistent=True)
-                WriteStats.reads += 1
-            else:
-                raise RuntimeError(f"bitmap {sk} kept changing under us")
+                if additions[sk] - bitmap:  # a redelivery finds every bit already set
+                    writes.append(self._bitmap_put(pk, sk, bitmap | additions[sk], current))
+            conflicted = False
+            for chunk_start in range(0, len(writes), TRANSACTION_LIMIT):
+                try:
+                    self._transact(writes[chunk_start : chunk_start + TRANSACTION_LIMIT])
+                except self.client.exceptions.TransactionCanceledException:
+                    conflicted = True
+            if not conflicted:
+                return
+            _backoff(attempt)  # another writer moved a block: re-read the blocks and OR again
+        raise RuntimeError("active-account bitmaps kept changing under us")
 
-    def _put_bitmap(self, pk: str, sk: str, bitmap: BitMap, current: dict[str, Any] | None) -> bool:
+    def _bitmap_put(
+        self, pk: str, sk: str, bitmap: BitMap, current: dict[str, Any] | None
+    ) -> dict[str, Any]:
         version = int(current["version"]) if current else 0
         item = {
             "pk": pk,
@@ -356,7 +365,7 @@ class MerchantRollup:
             "count": len(bitmap),
             "version": version + 1,
         }
-        condition: dict[str, Any] = (
+        guard: dict[str, Any] = (
             {
                 "ConditionExpression": "version = :v",
                 "ExpressionAttributeValues": {":v": serialize_value(version)},
@@ -364,12 +373,7 @@ class MerchantRollup:
             if current
             else {"ConditionExpression": "attribute_not_exists(pk)"}
         )
-        WriteStats.writes += 1
-        try:
-            self.table.put(item, **condition)
-        except self.client.exceptions.ConditionalCheckFailedException:
-            return False
-        return True
+        return {"Put": {"TableName": self.table.name, "Item": serialize(item), **guard}}
 
     # -------------------------------------------------------------- timeline and attribution
     def _timeline(self) -> None:
@@ -427,40 +431,77 @@ class MerchantRollup:
             ):
                 order = order_from_item(item)
                 orders.setdefault((customer, order.order_id), order)
+        if not orders:
+            return
+        stored = {
+            str(i["sk"]): i
+            for i in self._batch_get(
+                [(revenue_pk(self.mid), _revenue_sk(o)) for o in orders.values()], consistent=True
+            )
+        }
+        # Usually one transaction for the whole batch; any cancellation (a concurrent writer)
+        # falls back to order-by-order recomputation from freshly read state.
+        operations: list[dict[str, Any]] = []
+        deltas = CounterDeltas()
         for order in orders.values():
-            self._reattribute(order)
+            moved = self._attribution_ops(
+                order, self._touchpoints_before(order), stored.get(_revenue_sk(order))
+            )
+            if moved:
+                operations.extend(moved[0])
+                deltas.merge(moved[1])
+        if not operations:
+            return
+        if len(operations) + deltas.item_count <= TRANSACTION_LIMIT:
+            try:
+                self._transact(operations + self._counter_updates(deltas))
+                return
+            except self.client.exceptions.TransactionCanceledException:
+                log.info("batched attribution cancelled; recomputing order by order")
+        for order in orders.values():
+            current = self.table.get(revenue_pk(self.mid), _revenue_sk(order), consistent=True)
+            WriteStats.reads += 1
+            self._reattribute(order, current)
 
-    def _reattribute(self, order: Order) -> None:
+    def _touchpoints_before(self, order: Order) -> list[Touchpoint]:
         assert order.customer_id
         since = clock.iso(clock.parse_iso(order.created_at) - ATTRIBUTION_WINDOW)
-        sk = f"{order.created_at}#{order.order_id}"
+        return [
+            _touchpoint(i)
+            for i in self._query(
+                customer_pk(self.mid, order.customer_id),
+                (f"TP#{since}", f"TP#{order.created_at}"),
+            )
+        ]
+
+    def _reattribute(self, order: Order, current: dict[str, Any] | None) -> None:
+        sk = _revenue_sk(order)
         for attempt in range(ATTEMPTS):
-            touchpoints = [
-                _touchpoint(i)
-                for i in self._query(
-                    customer_pk(self.mid, order.customer_id),
-                    (f"TP#{since}", f"TP#{order.created_at}"),
-                )
-            ]
-            lines = attribute(order, touchpoints)
+            moved = self._attribution_ops(order, self._touchpoints_before(order), current)
+            if moved is None:
+                return
+            operations, deltas = moved
+            try:
+                self._transact(operations + self._counter_updates(deltas))
+                return
+            except self.client.exceptions.TransactionCanceledException:
+                pass
+            _backoff(attempt)
             current = self.table.get(revenue_pk(self.mid), sk, consistent=True)
             WriteStats.reads += 1
-            if self._write_attribution(order, sk, lines, current):
-                return
-            _backoff(attempt)
         raise RuntimeError(f"attribution of order {order.order_id} kept changing under us")
 
-    def _write_attribution(
-        self,
-        order: Order,
-        sk: str,
-        lines: list[AttributedLine],
-        current: dict[str, Any] | None,
-    ) -> bool:
+    def _attribution_ops(
+        self, order: Order, touchpoints: list[Touchpoint], current: dict[str, Any] | None
+    ) -> tuple[list[dict[str, Any]], CounterDeltas] | None:
+        """The writes that move the stored attribution to the recomputed one (None: same),
+        guarded by the stored signature so that a concurrent or repeated change cancels."""
+        lines = attribute(order, touchpoints)
+        sk = _revenue_sk(order)
         signature = attribution_signature(lines) if lines else None
         old_signature = current.get("signature") if current else None
         if signature == old_signature:
-            return True
+            return None
         total = sum(line.amount for line in lines)
         delta = total - (int(current["total"]) if current else 0)
         day = local_day(order.created_at, self.zone)
@@ -510,15 +551,10 @@ class MerchantRollup:
                     }
                 }
             )
+        deltas = CounterDeltas()
         if delta:
-            deltas = CounterDeltas()
             deltas.add_day(day, "revenue", delta)
-            operations.extend(self._counter_updates(deltas))
-        try:
-            self._transact(operations)
-        except self.client.exceptions.TransactionCanceledException:
-            return False
-        return True
+        return operations, deltas
 
     # -------------------------------------------------------------- counters with markers
     def _deltas(self, change: Change) -> CounterDeltas:
