@@ -8,6 +8,7 @@ the functions send the CORS headers (and `storefront_preflight` answers OPTIONS)
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 import time
@@ -17,6 +18,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, ValidationError
 
 from customer_hub.http import public_route
 from customer_hub.identity import (
@@ -26,7 +28,7 @@ from customer_hub.identity import (
     verify_customer_token,
 )
 from customer_hub.merchants import Merchant, find_merchant
-from customer_hub.problems import NotFound, Unauthorized, validation_error
+from customer_hub.problems import NotFound, Unauthorized, ValidationProblem, validation_error
 from customer_hub.secrets import merchant_credentials
 
 PROFILE_CACHE_SECONDS = 60
@@ -36,6 +38,8 @@ EXPOSED_HEADERS = "idempotent-replayed, retry-after"
 PREFLIGHT_MAX_AGE = "600"
 
 logger = Logger()
+
+_request = threading.local()
 
 _profiles: dict[str, tuple[float, Merchant | None]] = {}
 _profiles_lock = threading.Lock()
@@ -113,6 +117,7 @@ def storefront_route(
     inner = public_route(app, logger)
 
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        _request.event = event
         response = inner(event, context)
         extra = cors_headers(event)
         if extra and isinstance(response, dict):
@@ -122,13 +127,31 @@ def storefront_route(
     return handler
 
 
-def current_shopper(app: APIGatewayHttpResolver, merchant: Merchant) -> Customer | None:
+def request_event() -> dict[str, Any]:
+    """This invocation's raw event.
+
+    Read from here rather than from `app.current_event`: Powertools keeps the current event on
+    a class attribute shared by every resolver in the process, which is one invocation at a
+    time in Lambda but not in an in-process stack serving concurrent requests.
+    """
+    event = getattr(_request, "event", None)
+    return event if isinstance(event, dict) else {}
+
+
+def request_header(name: str) -> str | None:
+    return _header(request_event(), name.lower())
+
+
+def path_parameter(name: str) -> str:
+    return str((request_event().get("pathParameters") or {}).get(name) or "")
+
+
+def current_shopper(merchant: Merchant) -> Customer | None:
     """The shopper of the request's customer token; None without one (anonymous).
 
     A token that is present but invalid is always a 401, on every route.
     """
-    headers = app.current_event.headers or {}
-    authorization = next((v for k, v in headers.items() if k.lower() == "authorization"), None)
+    authorization = request_header("authorization")
     if authorization is None:
         return None
     token = bearer_token(authorization)
@@ -146,23 +169,39 @@ def current_shopper(app: APIGatewayHttpResolver, merchant: Merchant) -> Customer
         raise Unauthorized("The customer token is invalid or expired.") from exc
 
 
-def required_shopper(app: APIGatewayHttpResolver, merchant: Merchant) -> Customer:
-    shopper = current_shopper(app, merchant)
+def required_shopper(merchant: Merchant) -> Customer:
+    shopper = current_shopper(merchant)
     if shopper is None:
         raise Unauthorized("Log in: this route needs a customer token (Authorization: Bearer).")
     return shopper
 
 
-def reject_body_fields(app: APIGatewayHttpResolver) -> None:
-    """Routes without a body accept none or `{}`; anything else is a 422 (API.md)."""
-    body = app.current_event.body
+def _json_object() -> dict[str, Any]:
+    event = request_event()
+    raw = event.get("body") or ""
+    body = base64.b64decode(raw).decode("utf-8", "replace") if event.get("isBase64Encoded") else raw
     if not body or not body.strip():
-        return
+        return {}
     try:
         parsed = json.loads(body)
     except ValueError as exc:
         raise validation_error(["body"], "the body must be a JSON object") from exc
     if not isinstance(parsed, dict):
         raise validation_error(["body"], "the body must be a JSON object")
-    for name in parsed:
+    return parsed
+
+
+def reject_body_fields() -> None:
+    """Routes without a body accept none or `{}`; anything else is a 422 (API.md)."""
+    for name in _json_object():
         raise validation_error(["body", name], "unknown field")
+
+
+def parse_body[M: BaseModel](model: type[M]) -> M:
+    """The JSON body as `model` (no body = `{}`); invalid → 422 with every error located."""
+    try:
+        return model.model_validate(_json_object())
+    except ValidationError as exc:
+        errors = [{"loc": ["body", *error["loc"]], "msg": error["msg"]} for error in exc.errors()]
+        where = ".".join(str(p) for p in errors[0]["loc"])
+        raise ValidationProblem(f"{where}: {errors[0]['msg']}", errors=errors) from exc
