@@ -3,18 +3,29 @@
 from __future__ import annotations
 
 import itertools
+import json
 import random
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
+from customer_hub.http import make_app
 from customer_hub.periods import (
+    DEFAULT_COMPARE,
+    DEFAULT_PRESET,
     CompareMode,
+    CompareParam,
     DateRange,
+    EndParam,
     Interval,
+    IntervalParam,
     PeriodError,
+    PeriodParam,
     Preset,
+    StartParam,
     buckets,
     comparison_range,
     default_interval,
@@ -25,6 +36,7 @@ from customer_hub.periods import (
     resolve_period,
     resolve_query,
 )
+from hubdev.events import http_event
 
 D = date.fromisoformat
 HOUR = timedelta(hours=1)
@@ -565,9 +577,8 @@ def test_invalid_queries_name_the_parameter(
     error = caught.value
     assert isinstance(error, ValueError)
     assert error.param == param
-    problem = error.problem()
-    assert problem.status == 422
-    body = problem.body()
+    assert error.status == 422
+    body = error.body()
     assert body["type"] == "https://customer-hub.dev/problems/validation"
     assert body["errors"] == [{"loc": ["query", param], "msg": error.message}]
     assert body["detail"] == error.message
@@ -619,3 +630,96 @@ def test_resolve_query_reads_the_five_parameters_and_ignores_others() -> None:
 def test_date_range_rejects_reversed_dates() -> None:
     with pytest.raises(ValueError, match="starts after it ends"):
         rng("2026-11-02", "2026-11-01")
+
+
+# ---------------------------------------------------------------- in a handler
+
+
+def dashboard_app(path: str) -> APIGatewayHttpResolver:
+    app = make_app()
+
+    @app.get(path)
+    def dashboard(
+        period: PeriodParam = DEFAULT_PRESET,
+        start: StartParam = None,
+        end: EndParam = None,
+        compare: CompareParam = DEFAULT_COMPARE,
+        interval: IntervalParam = None,
+    ) -> dict[str, Any]:
+        resolved = resolve_period(
+            timezone="Europe/Warsaw",
+            now=NOW,
+            period=period,
+            start=start,
+            end=end,
+            compare=compare,
+            interval=interval,
+        )
+        return {
+            "period": resolved.period_json(),
+            "comparison": resolved.comparison_json(),
+            "interval": resolved.interval.value,
+            "series": [bucket.start.isoformat() for bucket in resolved.buckets],
+        }
+
+    return app
+
+
+def call(app: APIGatewayHttpResolver, path: str, query: str) -> tuple[int, dict[str, Any]]:
+    response = app.resolve(http_event("GET", path, query=query), LambdaContextStub())
+    return response["statusCode"], json.loads(response["body"])
+
+
+class LambdaContextStub:
+    function_name = "test"
+    aws_request_id = "req"
+
+
+# Two apps in one process, as in the local stack, share the annotations.
+OVERVIEW, SERIES = dashboard_app("/v1/t/overview"), dashboard_app("/v1/t/series")
+
+
+def test_a_handler_declaring_the_parameters_resolves_them() -> None:
+    status, body = call(OVERVIEW, "/v1/t/overview", "")
+    assert status == 200
+    assert body["period"] == {
+        "start": "2026-10-25",
+        "end": "2026-11-23",
+        "timezone": "Europe/Warsaw",
+    }
+    status, body = call(
+        SERIES,
+        "/v1/t/series",
+        "period=custom&start=2026-11-04&end=2026-11-23&compare=none&interval=week",
+    )
+    assert status == 200
+    assert body["comparison"] is None
+    assert body["series"] == ["2026-11-04", "2026-11-09", "2026-11-16", "2026-11-23"]
+
+
+@pytest.mark.parametrize(
+    ("query", "param"),
+    [
+        ("period=last_week", "period"),
+        ("compare=yesterday", "compare"),
+        ("interval=hour", "interval"),
+        ("period=custom&start=2026-11-04", "end"),
+        ("start=2026-11-04", "start"),
+        ("period=custom&start=2025-01-01&end=2026-11-23", "end"),
+    ],
+)
+def test_invalid_parameters_in_a_handler_are_422_problems(query: str, param: str) -> None:
+    status, body = call(OVERVIEW, "/v1/t/overview", query)
+    assert status == 422
+    assert body["type"] == "https://customer-hub.dev/problems/validation"
+    assert body["errors"][0]["loc"] == ["query", param]
+
+
+def test_the_parameters_are_documented_in_openapi() -> None:
+    schema = OVERVIEW.get_openapi_schema().model_dump(mode="json", by_alias=True, exclude_none=True)
+    parameters = {p["name"]: p for p in schema["paths"]["/v1/t/overview"]["get"]["parameters"]}
+    assert set(parameters) == {"period", "start", "end", "compare", "interval"}
+    assert all(p["in"] == "query" and not p["required"] for p in parameters.values())
+    assert parameters["period"]["schema"]["default"] == "last_30_days"
+    assert schema["components"]["schemas"]["Preset"]["enum"] == [p.value for p in Preset]
+    assert parameters["start"]["schema"]["format"] == "date"

@@ -24,8 +24,23 @@ Rules (API.md "Dashboard query parameters"):
   are clipped to the period.
 - Blank query values (`?period=`) count as absent.
 
-Every invalid input raises `PeriodError` (a `ValueError`) naming the query parameter;
-`PeriodError.problem()` is the 422 problem+json for handlers.
+Every invalid input raises `PeriodError` naming the query parameter: a `ValueError` that is
+also the 422 problem+json (`customer_hub.problems.ValidationProblem`).
+
+A dashboard handler declares the five parameters with the annotations at the end of this
+module (so they appear in the OpenAPI document) and resolves them in one call:
+
+    @app.get("/v1/dashboard/overview")
+    def overview(
+        period: PeriodParam = DEFAULT_PRESET,
+        start: StartParam = None,
+        end: EndParam = None,
+        compare: CompareParam = DEFAULT_COMPARE,
+        interval: IntervalParam = None,
+    ) -> dict[str, Any]:
+        merchant = get_merchant(merchant_id_from_authorizer(app))
+        when = resolve_period(timezone=merchant.timezone, now=clock.now(), period=period,
+                              start=start, end=end, compare=compare, interval=interval)
 """
 
 from __future__ import annotations
@@ -35,10 +50,12 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from customer_hub.problems import ValidationProblem, validation_error
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from customer_hub.problems import ValidationProblem
 
 MAX_DAYS = 366
 DAY_INTERVAL_MAX_DAYS = 31
@@ -77,17 +94,17 @@ DEFAULT_PRESET = Preset.LAST_30_DAYS
 DEFAULT_COMPARE = CompareMode.PREVIOUS_PERIOD
 
 
-class PeriodError(ValueError):
-    """An invalid dashboard query parameter; `param` is its name (`period`, `start`, ...)."""
+class PeriodError(ValidationProblem, ValueError):
+    """An invalid dashboard query parameter; `param` is its name (`period`, `start`, ...).
+
+    Both a `ValueError` and a 422 problem (`errors: [{"loc": ["query", param], "msg": ...}]`),
+    so a handler built with `customer_hub.http.make_app` can simply let it propagate.
+    """
 
     def __init__(self, param: str, message: str) -> None:
-        super().__init__(message)
+        super().__init__(message, errors=[{"loc": ["query", param], "msg": message}])
         self.param = param
         self.message = message
-
-    def problem(self) -> ValidationProblem:
-        """The 422 problem+json: `errors: [{"loc": ["query", param], "msg": message}]`."""
-        return validation_error(["query", self.param], self.message)
 
 
 @dataclass(frozen=True, slots=True)
@@ -440,3 +457,47 @@ def resolve_query(
     query = query or {}
     raw: dict[str, Any] = {name: query.get(name) for name in QUERY_PARAMETERS}
     return resolve_period(timezone=timezone, now=now, **raw)
+
+
+# ---------------------------------------------------------------- handler parameters
+# Annotations for a dashboard handler's signature: they document the parameters in the
+# OpenAPI document. Unknown enum values are rejected by the resolver's validation (422 at
+# `["query", name]`); dates and cross-field rules by `resolve_period` (PeriodError).
+
+PeriodParam = Annotated[
+    Preset,
+    Query(
+        description="Preset period in the merchant's time zone, both ends inclusive, today "
+        "included; `custom` takes `start` and `end`."
+    ),
+]
+StartParam = Annotated[
+    str | None,
+    Query(
+        description="First day (YYYY-MM-DD) of a `custom` period; only with `period=custom`.",
+        json_schema_extra={"format": "date"},
+    ),
+]
+EndParam = Annotated[
+    str | None,
+    Query(
+        description="Last day (YYYY-MM-DD, inclusive) of a `custom` period, at most "
+        f"{MAX_DAYS} days after `start` counting both ends; only with `period=custom`.",
+        json_schema_extra={"format": "date"},
+    ),
+]
+CompareParam = Annotated[
+    CompareMode,
+    Query(
+        description="Comparison period: the same number of days immediately before, the same "
+        "dates one year earlier (29 February -> 28 February), or none."
+    ),
+]
+IntervalParam = Annotated[
+    Interval | None,
+    Query(
+        description=f"Chart interval; default by period length: <= {DAY_INTERVAL_MAX_DAYS} "
+        f"days `day`, <= {WEEK_INTERVAL_MAX_DAYS} days `week`, longer `month`. ISO weeks "
+        "start on Monday; first and last buckets are clipped to the period."
+    ),
+]
