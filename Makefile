@@ -52,6 +52,10 @@ validate: setup
 build: setup
 	$(BIN)/sam build
 
+## The reliability and security suite (fuzzing, faults, attacks); CI runs it after `make test`.
+reliability: setup
+	$(PYTEST) tests/reliability -q
+
 ## Benchmarks (not tests): results in bench/results.md and the README table.
 bench: setup
 	$(BIN)/python -m bench.run
