@@ -52,9 +52,17 @@ validate: setup
 build: setup
 	$(BIN)/sam build
 
+## The reliability and security suite (fuzzing, faults, attacks); CI runs it after `make test`.
+reliability: setup
+	$(PYTEST) tests/reliability -q
+
 ## Benchmarks (not tests): results in bench/results.md and the README table.
 bench: setup
 	$(BIN)/python -m bench.run
 
 clean:
 	rm -rf .aws-sam test-output .pytest_cache .mypy_cache .ruff_cache
+
+## Regenerate the OpenAPI document (docs/openapi.json + the copy GET /v1/openapi.json serves).
+openapi: setup
+	$(BIN)/python -m hubdev.openapi

@@ -35,7 +35,7 @@ def _env() -> dict[str, str]:
         **os.environ,
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_ACCESS_KEY_ID": "bench",
-        "AWS_SECRET_ACCESS_KEY": "bench",  # noqa: S105 - placeholder for a client that never calls
+        "AWS_SECRET_ACCESS_KEY": "bench",
         "PYTHONDONTWRITEBYTECODE": "0",
         "PYTHONPATH": os.pathsep.join(
             [str(ROOT / "layers" / "shared"), str(ROOT / "devtools"), str(ROOT)]

@@ -50,14 +50,14 @@ class LocalContext:
 _import_lock = threading.Lock()
 
 
-def load_handler(function: Function, sandbox: int = 1) -> Callable[[Any, Any], Any]:
-    """Import functions/<name>/app.py as its own module and return its handler.
+def load_module(function: Function, sandbox: int = 1) -> ModuleType:
+    """Import functions/<name>/app.py (once per sandbox) as its own module.
 
     Each concurrent sandbox gets its own module copy (`hubfn_<name>`, then `hubfn_<name>__2`,
     ...), as Lambda runs concurrent invocations in separate sandboxes: handler module state
-    (Powertools' `app.current_event`) is never shared by two invocations in flight.
+    (a resolver's route context) is never shared by two invocations in flight.
     """
-    module_file, _, attribute = function.handler.rpartition(".")
+    module_file = function.handler.rpartition(".")[0]
     path = function.code_uri / f"{module_file.replace('.', '/')}.py"
     module_name = f"hubfn_{function.short_name}" + (f"__{sandbox}" if sandbox > 1 else "")
     with _import_lock:
@@ -73,7 +73,14 @@ def load_handler(function: Function, sandbox: int = 1) -> Callable[[Any, Any], A
             except BaseException:
                 del sys.modules[module_name]
                 raise
-    handler: Callable[[Any, Any], Any] = getattr(module, attribute)
+    return module
+
+
+def load_handler(function: Function, sandbox: int = 1) -> Callable[[Any, Any], Any]:
+    """Import functions/<name>/app.py as its own module and return its handler."""
+    handler: Callable[[Any, Any], Any] = getattr(
+        load_module(function, sandbox), function.handler.rpartition(".")[2]
+    )
     return handler
 
 
