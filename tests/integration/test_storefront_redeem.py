@@ -240,20 +240,27 @@ class Killed(BaseException):
     """The Lambda sandbox dies: no except/finally of the handler runs."""
 
 
+@pytest.mark.parametrize(
+    "crash_point",
+    ["before the local write", "after the balance debit"],
+)
 def test_crash_after_smile_purchase_is_reconciled_without_a_second_purchase(
-    api: InProcessApi, shop: Shop, monkeypatch: pytest.MonkeyPatch
+    api: InProcessApi, shop: Shop, monkeypatch: pytest.MonkeyPatch, crash_point: str
 ) -> None:
-    shopper = shop.shopper(balance=350)
+    shopper = shop.shopper(balance=1000)
     key = str(uuid.uuid4())
 
     def killed(*_args: Any, **_kwargs: Any) -> None:
         raise Killed
 
     with monkeypatch.context() as patch:
-        patch.setattr(redemption, "_finish", killed)
+        if crash_point == "before the local write":
+            patch.setattr(redemption, "_finish", killed)
+        else:
+            patch.setattr(redemption.hub_events, "record", killed)
         with pytest.raises(Killed):
             redeem(api, shop, shopper, 12, key=key)
-    assert len(shop.purchases()) == 1 and shop.smile_balance(shopper) == 100
+    assert len(shop.purchases()) == 1 and shop.smile_balance(shopper) == 750
     assert_problem(redeem(api, shop, shopper, 12, key=key), 409, "idempotency-key-in-use")
 
     later = clock.now() + timedelta(seconds=idempotency.LEASE_SECONDS + 1)
@@ -263,8 +270,9 @@ def test_crash_after_smile_purchase_is_reconciled_without_a_second_purchase(
     assert len(shop.purchases()) == 1, "no second purchase"
     issued = [f for f in shop.account.fulfillments.values() if f["customer_id"] == shopper.smile_id]
     assert retried.json["coupon"]["id"] == issued[0]["id"]
-    assert retried.json["points_balance"] == 100
-    assert api.get(shop.path("loyalty"), token=shopper.token).json["points_balance"] == 100
+    assert retried.json["points_balance"] == 750
+    assert snapshot_balance(shop, shopper) == 750, "debited once"
+    assert api.get(shop.path("loyalty"), token=shopper.token).json["points_balance"] == 750
     assert redeem(api, shop, shopper, 12, key=key).headers["idempotent-replayed"] == "true"
 
 

@@ -27,9 +27,7 @@ ROUTES = Template().http_routes
 MERCHANT_ROUTES = [r for r in ROUTES if r.authorizer == "MerchantApiKey"]
 # CORS preflights (OPTIONS) carry no credentials by design: not part of the token matrix.
 SHOP_ROUTES = [
-    r
-    for r in ROUTES
-    if r.path.startswith("/v1/shops/{merchant_id}/hub/") and r.method != "OPTIONS"
+    r for r in ROUTES if r.path.startswith("/v1/shops/{merchant_id}/hub/") and r.method != "OPTIONS"
 ]
 OPTIONAL_AUTH = {("GET", "/v1/shops/{merchant_id}/hub/loyalty")}
 WEBHOOK = "/v1/webhooks/shopify/{merchant_id}"

@@ -261,7 +261,10 @@ def _finish(
     applied = coupons.mark_applied(
         merchant.merchant_id, shopper.email, shopper.shopify_customer_id, record
     )
-    settle_hold(merchant.merchant_id, hold)
+    intent = claim.intent or {}
+    if not intent.get("settled"):  # a retry after a crash past this point must not debit twice
+        settle_hold(merchant.merchant_id, hold)
+        idempotency.record_intent(claim, {**intent, "settled": True})
     hub_events.record(
         merchant.merchant_id,
         HubEvent(
