@@ -188,6 +188,9 @@ def test_smile_refusing_a_stale_balance_is_insufficient_points(
     assert not shop.purchases()
     shop.account.update_customer(shopper.smile_id, points_balance=600)
     assert redeem(api, shop, shopper, 13).status == 201, "the hold was released"
+    shop.account.update_customer(shopper.smile_id, state="disabled")  # snapshot: still member
+    assert_problem(redeem(api, shop, shopper, 11), 403, "forbidden")
+    assert len(shop.purchases()) == 1
 
 
 # ------------------------------------------------------------------ Smile failures

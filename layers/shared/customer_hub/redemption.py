@@ -204,6 +204,14 @@ def _upstream(exc: Exception) -> Problem:
     )
 
 
+def _error_code(exc: Exception) -> str | None:
+    """Smile's error code when its (undocumented) body has one: {"error": {"code": ...}}."""
+    body = getattr(exc, "json", None)
+    error = body.get("error") if isinstance(body, dict) else None
+    code = error.get("code") if isinstance(error, dict) else None
+    return code if isinstance(code, str) else None
+
+
 def _issued(smile: SmileClient, fulfillment: RewardFulfillment) -> RewardFulfillment:
     """Poll a pending fulfillment briefly; return the last state seen."""
     from customer_hub.smile import SmileError
@@ -354,6 +362,8 @@ def _redeem_claimed(
         except SmileUnprocessable as exc:
             release_hold(merchant.merchant_id, hold)
             claim.record.pop("intent", None)
+            if _error_code(exc) == "customer_disabled":
+                raise Forbidden("This account is excluded from the loyalty program.") from exc
             raise InsufficientPoints(
                 "Smile.io reports the balance cannot pay for this reward.",
                 points_needed=max(1, points - data.customer.points_balance),
