@@ -32,6 +32,7 @@ from customer_hub.problems import NotFound, Unauthorized, ValidationProblem, val
 from customer_hub.secrets import merchant_credentials
 
 PROFILE_CACHE_SECONDS = 60
+UNKNOWN_CACHE_SECONDS = 10  # an unknown merchant id (a shop created a moment later shows soon)
 ALLOWED_METHODS = "GET, POST, OPTIONS"
 ALLOWED_HEADERS = "authorization, content-type, idempotency-key"
 EXPOSED_HEADERS = "idempotent-replayed, retry-after"
@@ -53,8 +54,9 @@ def merchant_profile(merchant_id: str) -> Merchant | None:
     if cached and cached[0] > time.monotonic():
         return cached[1]
     merchant = find_merchant(merchant_id)
+    ttl = PROFILE_CACHE_SECONDS if merchant is not None else UNKNOWN_CACHE_SECONDS
     with _profiles_lock:
-        _profiles[merchant_id] = (time.monotonic() + PROFILE_CACHE_SECONDS, merchant)
+        _profiles[merchant_id] = (time.monotonic() + ttl, merchant)
     return merchant
 
 
