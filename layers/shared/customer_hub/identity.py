@@ -8,8 +8,6 @@ import secrets
 import time
 from dataclasses import dataclass
 
-import jwt
-
 API_KEY_PREFIX = "chk_"
 
 
@@ -68,6 +66,8 @@ def mint_customer_token(
     issued_at: int | None = None,
 ) -> str:
     """A customer token as the shop's server side mints it (tests, demo storefront)."""
+    import jwt  # only the storefront needs PyJWT: other functions do not pay for its import
+
     now = int(time.time()) if issued_at is None else issued_at
     claims = {"iss": merchant_id, "sub": sub, "email": email, "iat": now, "exp": now + ttl}
     return jwt.encode(claims, secret, algorithm=CUSTOMER_TOKEN_ALGORITHM)
@@ -78,6 +78,8 @@ def verify_customer_token(
 ) -> Customer:
     """API.md's customer token: HS256 only, `iss` = this merchant, `exp`/`iat` with a small
     leeway, at most an hour long, `sub` digits and `email` present."""
+    import jwt
+
     try:
         header = jwt.get_unverified_header(token)
         if header.get("alg") != CUSTOMER_TOKEN_ALGORITHM:
