@@ -262,6 +262,13 @@ class Account:
                     del self._pending[fulfillment_id]
                     self._issue(self.fulfillments[fulfillment_id], self.clock.tick())
 
+    def issue_pending(self) -> None:
+        """Issue every pending fulfillment now, whatever `issue_after` says."""
+        with self.lock:
+            for fulfillment_id in list(self._pending):
+                self._pending[fulfillment_id] = 0.0
+        self.settle()
+
     def update_customer(self, customer_id: int, **changes: Any) -> dict[str, Any]:
         """Change a customer (points_balance, state, email, ...) and bump its updated_at."""
         with self.lock:
@@ -445,6 +452,7 @@ class SmileStandIn:
         self.faults = Faults()
         self._rng = random.Random(seed)
         self._accounts: dict[str, Account] = {}
+        self._created = 0
         self._windows: dict[str, deque[float]] = {}
         self._log: list[LoggedRequest] = []
         self._lock = threading.Lock()
@@ -489,9 +497,10 @@ class SmileStandIn:
         seed: int = smile_demo.DEMO_SEED,
     ) -> Account:
         """A Smile account reachable with `api_key`; optionally the demo program and customers."""
-        account = Account(
-            name or f"account-{len(self._accounts) + 1}", self.clock, self.issue_after
-        )
+        with self._lock:
+            self._created += 1
+            default_name = f"account-{self._created}"
+        account = Account(name or default_name, self.clock, self.issue_after)
         if demo_program:
             account.load_demo_program()
         if customers:
