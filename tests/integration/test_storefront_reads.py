@@ -14,7 +14,7 @@ import pytest
 from customer_hub import clock
 from customer_hub.identity import mint_customer_token
 from customer_hub.merchants import SettingsPatch, update_settings
-from customer_hub.snapshots import CouponRecord, save_coupon
+from customer_hub.snapshots import CouponRecord, merge_coupon_from_smile, save_coupon
 from customer_hub.storefront import forget_profiles
 from hubdev.metering import metering
 from hubdev.stack import LocalStack
@@ -330,6 +330,39 @@ def test_an_order_using_the_code_marks_the_coupon_used(
     page = get(api, shop, "coupons", shopper.token).json
     assert page["applied"] == [] and [c["id"] for c in page["available"]] == [822]
     assert_problem(api.post(shop.path("coupons/821/apply"), token=shopper.token), 409, "conflict")
+
+
+def test_a_coupon_the_sync_brought_is_marked_used_by_an_order_too(
+    api: InProcessApi, shop: Shop, stack: LocalStack
+) -> None:
+    shopper = shop.shopper(balance=100)
+    synced = CouponRecord(
+        fulfillment_id=831,
+        smile_customer_id=shopper.smile_id or 1,
+        name="$5 off",
+        code="HUB-SYNCED831",
+        updated_at="2026-11-20T10:00:00Z",
+    )
+    merge_coupon_from_smile(shop.merchant_id, shopper.email, synced, probably_new=True)
+    assert get(api, shop, "coupons", shopper.token).json["available_count"] == 1
+    _order(stack, shop, "9002", ["HUB-SYNCED831"])
+    assert get(api, shop, "coupons", shopper.token).json["available_count"] == 0
+
+
+def _order(stack: LocalStack, shop: Shop, order_id: str, codes: list[str]) -> None:
+    boto3.client("dynamodb", endpoint_url=stack.endpoint).put_item(
+        TableName=stack.resources.table_names["EventsTable"],
+        Item={
+            "pk": {"S": f"MERCHANT#{shop.merchant_id}#ORDER#{order_id}"},
+            "sk": {"S": "ORDER"},
+            "kind": {"S": "order"},
+            "merchant_id": {"S": shop.merchant_id},
+            "order_id": {"S": order_id},
+            "created_at": {"S": clock.iso(clock.now())},
+            "discount_codes": {"L": [{"S": code} for code in codes]},
+        },
+    )
+    stack.drain()
 
 
 # ------------------------------------------------------------------ freshness
