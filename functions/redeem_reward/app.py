@@ -19,8 +19,23 @@ from customer_hub.storefront import (
 logger = Logger()
 app = make_app()
 
+# The body and the key are read from this invocation's own event (`customer_hub.storefront`),
+# not through Powertools' parameters; the document still describes them.
+_DOCUMENTED = {
+    "description": "Header `Idempotency-Key` (1-255 printable ASCII characters) is required: "
+    "the same key and body replay the first 201 (`Idempotent-Replayed: true`), another body is "
+    "422 `idempotency-key-reused`, a request still in flight is 409 `idempotency-key-in-use`.",
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": redemption.RedeemBody.model_json_schema()}},
+    },
+}
 
-@app.post("/v1/shops/<merchant_id>/hub/rewards/<points_product_id>/redeem")
+
+@app.post(
+    "/v1/shops/<merchant_id>/hub/rewards/<points_product_id>/redeem",
+    openapi_extensions=_DOCUMENTED,
+)
 def redeem_reward(merchant_id: str, points_product_id: str) -> Response[str]:
     merchant = storefront_merchant(merchant_id)
     shopper = required_shopper(merchant)
