@@ -52,5 +52,9 @@ validate: setup
 build: setup
 	$(BIN)/sam build
 
+## Benchmarks (not tests): each script writes bench/results/<name>.md.
+bench: setup
+	$(BIN)/python -m bench.bench_sync
+
 clean:
 	rm -rf .aws-sam test-output .pytest_cache .mypy_cache .ruff_cache

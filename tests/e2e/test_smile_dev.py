@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import httpx
 
+from hubdev.smile_dev import DEMO_SMILE_KEY
 from tests.support.devserver import hub_dev
 
 SYNC = "/v1/admin/smile/sync"
@@ -38,3 +39,4 @@ def test_demo_merchant_is_synced_from_the_stand_in_and_refreshes_on_request() ->
             assert second["status"] == "idle"
             assert second["customers_synced"] == 1, "only the changed shopper is fetched"
             assert second["last_success_at"] >= first["last_success_at"]
+    assert DEMO_SMILE_KEY not in "".join(ready["logs"]), "the Smile key was logged"
