@@ -17,13 +17,12 @@ import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
+from bench.common import write_result
 from hubdev.smile_standin import SmileStandIn
 from hubdev.stack import LocalStack
 
-RESULTS = Path(__file__).resolve().parent / "results" / "sync.md"
 WRITE_OPERATIONS = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
 
 
@@ -117,8 +116,6 @@ def bench_size(size: int, standin: SmileStandIn, counter: DynamoCounter) -> list
 
 def report(runs: list[Run]) -> str:
     lines = [
-        "# Smile.io sync benchmark",
-        "",
         "`make bench` (`bench/bench_sync.py`): the sync against the local Smile stand-in (real",
         "10 requests/second limit, 250 per page) and moto. *Minimum* is Smile requests ÷ 10 per",
         "second, the bound the rate limit sets (a sync of a few requests beats it: up to 10 go",
@@ -165,10 +162,8 @@ def main() -> None:
     finally:
         stack.stop()
         standin.stop()
-    text = report(runs)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(text, encoding="utf-8")
-    print(text)
+    path = write_result("sync", "Smile.io sync", report(runs))
+    print(path.read_text(encoding="utf-8"))
 
 
 if __name__ == "__main__":
