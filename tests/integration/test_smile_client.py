@@ -198,3 +198,21 @@ def test_demo_shoppers_cover_every_state(smile_account: tuple[str, Account]) -> 
     assert join["points_balance"] == 0
     (member,) = account.customer_by_email(shoppers["member"] or "")
     assert member["state"] == "member" and member["points_balance"] > 0
+
+
+def test_a_slow_smile_times_out_into_a_typed_error(
+    smile_standin: SmileStandIn, smile_account: tuple[str, Account]
+) -> None:
+    from customer_hub.smile import Timeouts
+
+    api_key, account = smile_account
+    account.faults.slow_seconds = 0.4
+    retry = RetryPolicy(max_attempts=2, base_delay=0.01, max_delay=0.02, max_seconds=3)
+    with (
+        SmileClient(
+            api_key, base_url=smile_standin.url, retry=retry, timeouts=Timeouts(read=0.1)
+        ) as smile,
+        pytest.raises(SmileUnavailable, match="timed out"),
+    ):
+        smile.get_points_settings()
+    assert smile.requests_made == 2

@@ -384,3 +384,24 @@ def test_the_smile_key_never_reaches_the_logs(
     assert status(api, merchant)["status"] == "failed"
     captured = capsys.readouterr()
     assert api_key not in captured.out + captured.err + caplog.text
+
+
+def test_an_older_smile_answer_never_overwrites_a_newer_snapshot(
+    api: InProcessApi, stack: LocalStack, merchant: CreatedMerchant, smile_standin: SmileStandIn
+) -> None:
+    api_key, account = new_account(smile_standin, 10)
+    (member,) = account.customer_by_email(smile_demo.MEMBER_EMAIL)
+    newer = snapshots.CustomerSnapshot(
+        smile_customer_id=member["id"],
+        email=member["email"],
+        state="member",
+        points_balance=1,
+        updated_at="2099-01-01T00:00:00.000Z",  # e.g. written by a redemption just now
+        synced_at="2099-01-01T00:00:00Z",
+    )
+    snapshots.save_customer(merchant.merchant_id, newer)
+    connect(api, merchant, api_key)
+    stack.drain()
+    stored = snapshots_of(merchant.merchant_id, account)
+    assert stored[member["id"]]["points_balance"] == 1
+    assert len(stored) == 10
