@@ -786,6 +786,13 @@ class _Server(ThreadingHTTPServer):
         self.standin = standin
         super().__init__(address, handler)
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that gave up (timeout) closed the socket: nothing to report."""
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
 
 class _Handler(BaseHTTPRequestHandler):
     server: _Server

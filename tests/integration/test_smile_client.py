@@ -216,3 +216,27 @@ def test_a_slow_smile_times_out_into_a_typed_error(
     ):
         smile.get_points_settings()
     assert smile.requests_made == 2
+
+
+def test_malformed_answers_are_typed_errors_or_skipped_items() -> None:
+    import httpx
+
+    from customer_hub.smile import SmileInvalidResponse
+
+    def smile(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/points_settings"):
+            return httpx.Response(200, text="<html>maintenance</html>")
+        if request.url.path.endswith("/customers/1"):
+            return httpx.Response(200, json={"customer": {"id": "not a number"}})
+        good = {"id": 2, "state": "member", "updated_at": "2026-11-23T10:00:00.000Z"}
+        return httpx.Response(
+            200, json={"customers": [{"id": 1}, good], "metadata": {"next_cursor": None}}
+        )
+
+    transport = httpx.MockTransport(smile)
+    with SmileClient("sk_x", base_url="http://127.0.0.1:9/v1", transport=transport) as client:
+        with pytest.raises(SmileInvalidResponse):
+            client.get_points_settings()
+        with pytest.raises(SmileInvalidResponse):
+            client.get_customer(1)
+        assert [c.id for c in client.customers_page().items] == [2]

@@ -100,7 +100,7 @@ def test_smile_down_while_connecting_is_a_retryable_problem(
 def test_unknown_fields_and_blank_keys_are_refused(
     api: InProcessApi, merchant: CreatedMerchant
 ) -> None:
-    for body in ({"api_key": "  "}, {"api_key": "k", "extra": 1}, {}):
+    for body in ({"api_key": "  "}, {"api_key": "k", "extra": 1}, {}, {"api_key": "sk_ü\u0000"}):
         assert_problem(
             api.put(CONNECTION, json_body=body, api_key=merchant.api_key), 422, "validation"
         )
