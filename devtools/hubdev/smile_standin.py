@@ -737,6 +737,8 @@ class SmileStandIn:
                 except ValueError as exc:
                     return 422, _error("invalid", str(exc))
             return 200, {"ok": True}
+        if method == "POST" and path == "/_control/customers" and isinstance(body, dict):
+            return self._control_customers(body)
         if method == "POST" and path == "/_control/reset":
             with self._lock:
                 self.faults = Faults()
@@ -754,6 +756,20 @@ class SmileStandIn:
             }  # fmt: skip
         return 404, _error("not_found", "No such control route")
 
+    _CHANGEABLE = frozenset({"points_balance", "state", "email", "first_name", "last_name"})
+
+    def _control_customers(self, body: dict[str, Any]) -> tuple[int, Any]:
+        """`{"account": name, "email": e, ...changes}`: change every customer with that email."""
+        changes = {k: v for k, v in body.items() if k in self._CHANGEABLE}
+        with self._lock:
+            accounts = [a for a in self._accounts.values() if a.name == body.get("account")]
+        if not accounts or not isinstance(body.get("email"), str):
+            return 404, _error("not_found", "No such account or no email given")
+        account = accounts[0]
+        customers = account.customer_by_email(body["email"])
+        updated = [account.update_customer(c["id"], **changes) for c in customers]
+        return 200, {"customers": updated}
+
 
 def _int(text: str) -> int:
     try:
@@ -769,6 +785,13 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], handler: type, standin: SmileStandIn) -> None:
         self.standin = standin
         super().__init__(address, handler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that gave up (timeout) closed the socket: nothing to report."""
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):

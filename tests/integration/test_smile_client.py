@@ -198,3 +198,45 @@ def test_demo_shoppers_cover_every_state(smile_account: tuple[str, Account]) -> 
     assert join["points_balance"] == 0
     (member,) = account.customer_by_email(shoppers["member"] or "")
     assert member["state"] == "member" and member["points_balance"] > 0
+
+
+def test_a_slow_smile_times_out_into_a_typed_error(
+    smile_standin: SmileStandIn, smile_account: tuple[str, Account]
+) -> None:
+    from customer_hub.smile import Timeouts
+
+    api_key, account = smile_account
+    account.faults.slow_seconds = 0.4
+    retry = RetryPolicy(max_attempts=2, base_delay=0.01, max_delay=0.02, max_seconds=3)
+    with (
+        SmileClient(
+            api_key, base_url=smile_standin.url, retry=retry, timeouts=Timeouts(read=0.1)
+        ) as smile,
+        pytest.raises(SmileUnavailable, match="timed out"),
+    ):
+        smile.get_points_settings()
+    assert smile.requests_made == 2
+
+
+def test_malformed_answers_are_typed_errors_or_skipped_items() -> None:
+    import httpx
+
+    from customer_hub.smile import SmileInvalidResponse
+
+    def smile(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/points_settings"):
+            return httpx.Response(200, text="<html>maintenance</html>")
+        if request.url.path.endswith("/customers/1"):
+            return httpx.Response(200, json={"customer": {"id": "not a number"}})
+        good = {"id": 2, "state": "member", "updated_at": "2026-11-23T10:00:00.000Z"}
+        return httpx.Response(
+            200, json={"customers": [{"id": 1}, good], "metadata": {"next_cursor": None}}
+        )
+
+    transport = httpx.MockTransport(smile)
+    with SmileClient("sk_x", base_url="http://127.0.0.1:9/v1", transport=transport) as client:
+        with pytest.raises(SmileInvalidResponse):
+            client.get_points_settings()
+        with pytest.raises(SmileInvalidResponse):
+            client.get_customer(1)
+        assert [c.id for c in client.customers_page().items] == [2]

@@ -100,7 +100,7 @@ def test_smile_down_while_connecting_is_a_retryable_problem(
 def test_unknown_fields_and_blank_keys_are_refused(
     api: InProcessApi, merchant: CreatedMerchant
 ) -> None:
-    for body in ({"api_key": "  "}, {"api_key": "k", "extra": 1}, {}):
+    for body in ({"api_key": "  "}, {"api_key": "k", "extra": 1}, {}, {"api_key": "sk_ü\u0000"}):
         assert_problem(
             api.put(CONNECTION, json_body=body, api_key=merchant.api_key), 422, "validation"
         )
@@ -352,3 +352,56 @@ def test_hub_owned_coupon_fields_survive_a_sync(
         snapshots.shopper_pk(merchant.merchant_id, "9001"), f"COUPON#{fulfillment['id']}"
     )
     assert by_shopper and by_shopper["usage_status"] == "used"
+
+
+def test_a_coupon_of_a_customer_never_synced_is_filed_under_their_email(
+    api: InProcessApi, stack: LocalStack, merchant: CreatedMerchant, smile_standin: SmileStandIn
+) -> None:
+    api_key, account = new_account(smile_standin, 10)
+    connect(api, merchant, api_key)
+    stack.drain()
+    (member,) = account.customer_by_email(smile_demo.MEMBER_EMAIL)
+    Table(config().data_table).delete(index_pk(merchant.merchant_id), f"CUSTOMER#{member['id']}")
+    fulfillment = account.add_fulfillment(member["id"], "$5 off", issued=True)
+    smile_standin.clear_log()
+    api.post(SYNC, api_key=merchant.api_key)
+    stack.drain()
+    assert len(smile_standin.requests(account, f"/customers/{member['id']}")) == 1
+    shopper = snapshots.load_shopper(merchant.merchant_id, smile_demo.MEMBER_EMAIL, "1")
+    assert fulfillment["id"] in {c.fulfillment_id for c in shopper.coupons}
+    assert member["id"] in stored_customer_ids(merchant.merchant_id)
+
+
+def test_the_smile_key_never_reaches_the_logs(
+    api: InProcessApi, stack: LocalStack, merchant: CreatedMerchant, smile_standin: SmileStandIn,
+    capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture,
+) -> None:  # fmt: skip
+    api_key, account = new_account(smile_standin, 10)
+    account.faults.fail_next = [503]
+    connect(api, merchant, api_key)
+    smile_standin.revoke(api_key)
+    stack.drain()
+    assert status(api, merchant)["status"] == "failed"
+    captured = capsys.readouterr()
+    assert api_key not in captured.out + captured.err + caplog.text
+
+
+def test_an_older_smile_answer_never_overwrites_a_newer_snapshot(
+    api: InProcessApi, stack: LocalStack, merchant: CreatedMerchant, smile_standin: SmileStandIn
+) -> None:
+    api_key, account = new_account(smile_standin, 10)
+    (member,) = account.customer_by_email(smile_demo.MEMBER_EMAIL)
+    newer = snapshots.CustomerSnapshot(
+        smile_customer_id=member["id"],
+        email=member["email"],
+        state="member",
+        points_balance=1,
+        updated_at="2099-01-01T00:00:00.000Z",  # e.g. written by a redemption just now
+        synced_at="2099-01-01T00:00:00Z",
+    )
+    snapshots.save_customer(merchant.merchant_id, newer)
+    connect(api, merchant, api_key)
+    stack.drain()
+    stored = snapshots_of(merchant.merchant_id, account)
+    assert stored[member["id"]]["points_balance"] == 1
+    assert len(stored) == 10

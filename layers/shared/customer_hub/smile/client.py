@@ -24,10 +24,12 @@ from dataclasses import dataclass
 from typing import Any, Self
 
 import httpx
+from pydantic import BaseModel, ValidationError
 
 from customer_hub.config import config
 from customer_hub.smile.errors import (
     SmileError,
+    SmileInvalidResponse,
     SmileNotFound,
     SmileUnavailable,
     error_for,
@@ -85,6 +87,45 @@ def _retry_after(response: httpx.Response) -> float | None:
         return max(0.0, float(value)) if value is not None else None
     except ValueError:
         return None
+
+
+def _json(response: httpx.Response, path: str) -> Any:
+    if not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError as exc:
+        raise SmileInvalidResponse(
+            "Smile.io answered with something other than JSON",
+            status=response.status_code,
+            path=path,
+        ) from exc
+
+
+def _parse[T: BaseModel](model: type[T], data: Any, path: str) -> T:
+    """One object Smile must have sent in this shape."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise SmileInvalidResponse(
+            f"Smile.io sent an unexpected {model.__name__}: {exc.error_count()} problem(s)",
+            path=path,
+        ) from exc
+
+
+def _parse_items[T: BaseModel](model: type[T], items: Any, path: str) -> list[T]:
+    """List items in this shape; one malformed item is logged and skipped, not fatal."""
+    parsed: list[T] = []
+    for item in items if isinstance(items, list) else []:
+        try:
+            parsed.append(model.model_validate(item))
+        except ValidationError as exc:
+            item_id = item.get("id") if isinstance(item, dict) else None
+            log.warning(
+                "smile item skipped",
+                extra={"path": path, "id": item_id, "problems": exc.error_count()},
+            )
+    return parsed
 
 
 def _cursor(metadata: Any) -> str | None:
@@ -187,7 +228,7 @@ class SmileClient:
                 )
             else:
                 if response.status_code < 400:
-                    return response.json() if response.content else None
+                    return _json(response, path)
                 failure = error_for(response.status_code, redact(response.text, self._key), path)
                 if response.status_code not in _RETRY_STATUSES:
                     raise failure
@@ -213,9 +254,8 @@ class SmileClient:
 
     # ------------------------------------------------------------------ program
     def get_points_settings(self) -> PointsSettings:
-        return PointsSettings.model_validate(
-            (self.get("/points_settings") or {})["points_settings"]
-        )
+        data = self.get("/points_settings") or {}
+        return _parse(PointsSettings, data.get("points_settings"), "/points_settings")
 
     def verify(self) -> PointsSettings:
         """The cheapest authenticated call: raises SmileUnauthorized for a rejected key."""
@@ -232,7 +272,7 @@ class SmileClient:
                 "/points_products", exchange_type=exchange_type, page=page, page_size=page_size
             )
             items = (data or {}).get("points_products") or []
-            products += [PointsProduct.model_validate(item) for item in items]
+            products += _parse_items(PointsProduct, items, "/points_products")
             if len(items) < page_size:
                 return products
             page += 1
@@ -242,7 +282,7 @@ class SmileClient:
 
     def list_vip_tiers(self) -> list[VipTier]:
         data = self.get("/vip_tiers") or {}
-        return [VipTier.model_validate(item) for item in data.get("vip_tiers") or []]
+        return _parse_items(VipTier, data.get("vip_tiers"), "/vip_tiers")
 
     def get_referral_settings(self) -> dict[str, Any] | None:
         """Referral program settings (absent from the public OpenAPI profile); None if unknown."""
@@ -288,7 +328,7 @@ class SmileClient:
             f"/customers/{int(customer_id)}",
             include="vip_status" if include_vip_status else None,
         )
-        return Customer.model_validate((data or {})["customer"])
+        return _parse(Customer, (data or {}).get("customer"), "/customers/{id}")
 
     def find_customers_by_email(self, email: str) -> list[Customer]:
         """Every Smile customer with this email (emails are not unique in Smile)."""
@@ -310,7 +350,7 @@ class SmileClient:
             body=body,
             retry_unsafe=False,
         )
-        return PointsPurchase.model_validate((data or {})["points_purchase"])
+        return _parse(PointsPurchase, (data or {}).get("points_purchase"), "/purchase")
 
     def fulfillments_page(
         self,
@@ -371,14 +411,14 @@ class SmileClient:
         return None
 
     # ------------------------------------------------------------------ pagination
-    def _page[T: Any](
+    def _page[T: BaseModel](
         self, path: str, envelope: str, model: type[T], params: Mapping[str, Any]
     ) -> Page[T]:
         data = self.get(path, **params) or {}
-        items = [model.model_validate(item) for item in data.get(envelope) or []]
+        items = _parse_items(model, data.get(envelope), path)
         return Page[T](items=items, next_cursor=_cursor(data.get("metadata")))
 
-    def _iter[T: Any](
+    def _iter[T: BaseModel](
         self, path: str, envelope: str, model: type[T], params: Mapping[str, Any]
     ) -> Iterator[T]:
         params = {"limit": MAX_PAGE_SIZE, **params}

@@ -43,8 +43,8 @@ class SmileConnectionRequest(BaseModel):
     @classmethod
     def _trimmed(cls, value: str) -> str:
         value = value.strip()
-        if not value or any(ch.isspace() for ch in value):
-            raise ValueError("must be a Smile.io private API key without spaces")
+        if not value or not all("!" <= ch <= "~" for ch in value):
+            raise ValueError("must be a Smile.io private API key (printable ASCII, no spaces)")
         return value
 
 

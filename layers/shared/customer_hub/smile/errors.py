@@ -53,6 +53,10 @@ class SmileUnprocessable(SmileError):
     """422: Smile refused the change, e.g. a purchase the points balance cannot pay for."""
 
 
+class SmileInvalidResponse(SmileError):
+    """A 2xx answer that is not the JSON shape Smile documents."""
+
+
 class SmileUnavailable(SmileError):
     """5xx, timeouts or connection failures that outlasted the retries."""
 
