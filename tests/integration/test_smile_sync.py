@@ -405,3 +405,26 @@ def test_an_older_smile_answer_never_overwrites_a_newer_snapshot(
     stored = snapshots_of(merchant.merchant_id, account)
     assert stored[member["id"]]["points_balance"] == 1
     assert len(stored) == 10
+
+
+def test_progress_made_with_another_key_is_not_resumed(
+    api: InProcessApi, merchant: CreatedMerchant, smile_standin: SmileStandIn
+) -> None:
+    old_key, _ = new_account(smile_standin, 300)
+    new_key, new_account_ = new_account(smile_standin, 20)
+    checks = iter(range(100))
+
+    def dies_after_one_page() -> float:
+        if next(checks) == 2:
+            raise Killed
+        return 900.0
+
+    old = SmileClient(old_key, base_url=smile_standin.url, retry=FAST)
+    with old, pytest.raises(Killed):
+        Sync(merchant.merchant_id, old, page_size=100, remaining_seconds=dies_after_one_page).run()
+    assert load_state(merchant.merchant_id).cursor
+    with SmileClient(new_key, base_url=smile_standin.url, retry=FAST) as smile:
+        assert Sync(merchant.merchant_id, smile).run() == "done"
+    first = smile_standin.requests(new_account_, "/customers")[0]
+    assert "cursor" not in first.query and "updated_at_min" not in first.query
+    assert load_state(merchant.merchant_id).customers_synced == 20
