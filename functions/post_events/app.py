@@ -6,7 +6,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from customer_hub.event_intake import accept, parse_batch, verify_customer_token_for_events
+from customer_hub.event_intake import accept, parse_batch, shopper_from_token
 from customer_hub.http import json_response, make_app, public_route
 from customer_hub.identity import bearer_token
 from customer_hub.merchants import get_merchant
@@ -18,7 +18,7 @@ app = make_app()
 @app.post("/v1/shops/<merchant_id>/hub/events")
 def post_events(merchant_id: str) -> Any:
     merchant = get_merchant(merchant_id)
-    shopper = verify_customer_token_for_events(
+    shopper = shopper_from_token(
         bearer_token(app.current_event.headers.get("authorization")), merchant_id
     )
     batch = parse_batch(app.current_event.json_body)

@@ -6,18 +6,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import jwt
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from customer_hub import clock
 from customer_hub.hub_events import TOUCHPOINTS, EventType, HubEvent, record
+from customer_hub.identity import InvalidCustomerToken, verify_customer_token
 from customer_hub.merchants import Merchant
 from customer_hub.problems import HubNotLive, Unauthorized, ValidationProblem, validation_error
 from customer_hub.secrets import merchant_credentials
 
 MAX_FUTURE = timedelta(minutes=5)
 MAX_AGE = timedelta(days=7)
-MAX_TOKEN_LIFETIME = 3600
 
 
 @dataclass(frozen=True)
@@ -29,32 +28,18 @@ class Shopper:
 _BAD_TOKEN = Unauthorized("A valid customer token is required (Authorization: Bearer <JWT>).")
 
 
-def verify_customer_token_for_events(token: str | None, merchant_id: str) -> Shopper:
-    """Minimal HS256 customer-token check for POST /events (API.md §Identity).
-
-    Kept local to the events route until the storefront's shared verifier lands; the two
-    apply the same rules and are to be unified.
-    """
+def shopper_from_token(token: str | None, merchant_id: str) -> Shopper:
+    """The shopper of a required customer token (the storefront's shared verifier)."""
     credentials = merchant_credentials(merchant_id)
     if not token or credentials is None:
         raise _BAD_TOKEN
     try:
-        claims = jwt.decode(
-            token,
-            credentials.customer_token_secret.get_secret_value(),
-            algorithms=["HS256"],
-            issuer=merchant_id,
-            options={"require": ["exp", "iat", "iss", "sub", "email"]},
+        customer = verify_customer_token(
+            token, merchant_id, credentials.customer_token_secret.get_secret_value()
         )
-    except jwt.PyJWTError as exc:
+    except InvalidCustomerToken as exc:
         raise _BAD_TOKEN from exc
-    sub, email = claims.get("sub"), claims.get("email")
-    lifetime = claims["exp"] - claims["iat"]
-    if not isinstance(sub, str) or not sub.isdigit() or not isinstance(email, str) or not email:
-        raise _BAD_TOKEN
-    if not isinstance(lifetime, int | float) or lifetime > MAX_TOKEN_LIFETIME:
-        raise _BAD_TOKEN
-    return Shopper(customer_id=sub, email=email)
+    return Shopper(customer_id=customer.shopify_customer_id, email=customer.email)
 
 
 class EventIn(BaseModel):
