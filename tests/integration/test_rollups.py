@@ -225,3 +225,216 @@ def test_hub_dev_demo_traffic_produces_live_rollups(stack: LocalStack) -> None:
     assert rollup_reads.active_accounts(
         merchant.merchant_id, [(today - timedelta(days=20), today)]
     )[0]
+
+
+# ---------------------------------------------------------------- dashboard (issue 6)
+def _dashboard(api: InProcessApi, merchant: CreatedMerchant, route: str, **query: Any) -> Any:
+    reply = api.get(f"/v1/dashboard/{route}", api_key=merchant.api_key, query=query)
+    assert reply.status == 200, reply.body
+    return reply.json
+
+
+def _money(minor: int) -> dict[str, str]:
+    return {"amount": f"{minor / 100:.2f}", "currency": "USD"}
+
+
+def _pct(now: int, before: int) -> float | None:
+    return round((now - before) / before * 100, 1) if before else None
+
+
+PERIODS = [
+    ("2026-10-05", "2026-11-01", "previous_period"),
+    ("2026-10-19", "2026-11-01", "previous_period"),
+    ("2026-10-12", "2026-10-18", "none"),
+    ("2026-10-25", "2026-10-25", "previous_period"),
+    ("2027-10-05", "2027-11-01", "previous_year"),
+]
+
+
+@pytest.mark.parametrize(("start", "end", "compare"), PERIODS)
+def test_dashboard_overview_equals_the_brute_force(
+    api: InProcessApi, played: Played, expected: Expected, start: str, end: str, compare: str
+) -> None:
+    first, last = date.fromisoformat(start), date.fromisoformat(end)
+    body = _dashboard(
+        api, played.merchant, "overview", period="custom", start=start, end=end, compare=compare
+    )
+    assert body["data_available"] is True
+    assert body["total_accounts"] == {"value": sum(expected.new_accounts.values())}
+    service = expected.total(lambda d: sum(expected.service[d].values()), first, last)
+    revenue = expected.total(lambda d: expected.revenue[d], first, last)
+    assert body["service_interactions"]["value"] == service
+    assert body["active_accounts"]["value"] == expected.active(first, last)
+    assert body["revenue_generated"]["value"] == _money(revenue)
+    if compare == "none":
+        assert body["comparison"] is None
+        return
+    days = (last - first).days + 1
+    p_first = (
+        first - timedelta(days=days)
+        if compare == "previous_period"
+        else first.replace(year=first.year - 1)
+    )
+    p_last = (
+        first - timedelta(days=1)
+        if compare == "previous_period"
+        else last.replace(year=last.year - 1)
+    )
+    assert body["comparison"] == {
+        "start": p_first.isoformat(),
+        "end": p_last.isoformat(),
+        "type": compare,
+    }
+    p_service = expected.total(lambda d: sum(expected.service[d].values()), p_first, p_last)
+    p_revenue = expected.total(lambda d: expected.revenue[d], p_first, p_last)
+    p_active = expected.active(p_first, p_last)
+    assert body["service_interactions"]["previous"] == p_service
+    assert body["service_interactions"]["change_pct"] == _pct(service, p_service)
+    assert body["active_accounts"]["previous"] == p_active
+    assert body["active_accounts"]["change_pct"] == _pct(expected.active(first, last), p_active)
+    assert body["revenue_generated"]["previous"] == _money(p_revenue)
+    assert body["revenue_generated"]["change_pct"] == _pct(revenue, p_revenue)
+
+
+def test_revenue_report_pages_add_up_to_the_overview(
+    api: InProcessApi, played: Played, expected: Expected
+) -> None:
+    query = {"period": "custom", "start": "2026-10-01", "end": "2026-11-05"}
+    overview = _dashboard(api, played.merchant, "overview", **query)
+    lines: list[dict[str, Any]] = []
+    cursor = None
+    pages = 0
+    while True:
+        page = _dashboard(
+            api,
+            played.merchant,
+            "revenue-report",
+            **query,
+            **({"cursor": cursor} if cursor else {}),
+        )
+        assert page["total"] == overview["revenue_generated"]["value"]
+        lines += page["lines"]
+        pages += 1
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    total = sum(round(float(line["amount"]["amount"]) * 100) for line in lines)
+    assert _money(total) == overview["revenue_generated"]["value"]
+    ordered = [line["ordered_at"] for line in lines]
+    assert ordered == sorted(ordered, reverse=True), "newest first"
+    got = sorted(
+        (
+            line["order_id"],
+            line["product_id"],
+            round(float(line["amount"]["amount"]) * 100),
+            line["touchpoint"],
+        )
+        for line in lines
+    )
+    want = sorted(
+        (r["order_id"], r["product_id"], r["amount"], r["touchpoint"]) for r in expected.report
+    )
+    assert got == want
+
+
+def test_service_interactions_and_aov_equal_the_brute_force(
+    api: InProcessApi, played: Played, expected: Expected
+) -> None:
+    query = {"period": "custom", "start": "2026-10-05", "end": "2026-11-01", "interval": "week"}
+    first, last = date(2026, 10, 5), date(2026, 11, 1)
+    body = _dashboard(api, played.merchant, "service-interactions", **query)
+    for kind, value in body["totals"].items():
+        assert value == expected.total(lambda d, k=kind: expected.service[d][k], first, last)
+    assert [p["start"] for p in body["series"]] == [
+        "2026-10-05",
+        "2026-10-12",
+        "2026-10-19",
+        "2026-10-26",
+    ]
+    week = body["series"][2]
+    assert week["help_clicked"] == expected.total(
+        lambda d: expected.service[d]["help_clicked"], date(2026, 10, 19), date(2026, 10, 25)
+    )
+    aov = _dashboard(api, played.merchant, "average-order-value", **query)
+    orders = expected.total(lambda d: expected.aov_orders[d], first, last)
+    revenue = expected.total(lambda d: expected.aov_revenue[d], first, last)
+    assert aov["orders"] == orders
+    assert aov["value"] == _money(round(revenue / orders))
+    assert sum(p["orders"] for p in aov["series"]) == orders
+
+
+def test_a_366_day_overview_with_comparison_costs_at_most_8_requests(
+    api: InProcessApi, played: Played, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import customer_hub.store as store
+
+    calls: list[str] = []
+    original = store.client
+
+    def counting(service: str) -> Any:
+        made = original(service)
+        made.meta.events.register(
+            "after-call.dynamodb",
+            lambda model, **_: calls.append(model.name),
+            unique_id="count-dashboard-requests",  # clients share an emitter: count once
+        )
+        return made
+
+    monkeypatch.setattr(store, "client", counting)
+    _dashboard(
+        api, played.merchant, "overview", period="custom", start="2025-11-01", end="2026-11-01"
+    )
+    assert 0 < len(calls) <= 8, " ".join(calls)
+    assert "Scan" not in calls
+
+
+def test_another_merchants_key_never_sees_these_figures(api: InProcessApi, played: Played) -> None:
+    other = make_merchant(timezone=ZONE)
+    launch(api, other)
+    query = {"period": "custom", "start": "2026-10-01", "end": "2026-11-05"}
+    mine = _dashboard(api, played.merchant, "revenue-report", **query)
+    assert mine["lines"]
+    theirs = _dashboard(api, other, "overview", **query)
+    assert theirs["total_accounts"] == {"value": 0}
+    assert theirs["active_accounts"]["value"] == 0 and theirs["service_interactions"]["value"] == 0
+    report = _dashboard(api, other, "revenue-report", **query)
+    assert report["lines"] == [] and report["total"] == _money(0)
+    if mine["next_cursor"]:
+        replayed = _dashboard(api, other, "revenue-report", **query, cursor=mine["next_cursor"])
+        assert replayed["lines"] == []
+    assert _dashboard(api, other, "inactive-accounts", days=1)["accounts"] == []
+
+
+def test_before_the_first_launch_no_data_is_available(api: InProcessApi) -> None:
+    fresh = make_merchant(timezone=ZONE)
+    body = _dashboard(api, fresh, "overview")
+    assert body["data_available"] is False
+    assert body["active_accounts"] == {"value": 0, "previous": 0, "change_pct": None}
+
+
+def test_inactive_accounts_lists_who_has_not_opened_the_hub(
+    api: InProcessApi, played: Played, expected: Expected
+) -> None:
+    seen: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        page = _dashboard(
+            api,
+            played.merchant,
+            "inactive-accounts",
+            days=30,
+            **({"cursor": cursor} if cursor else {}),
+        )
+        seen += page["accounts"]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    from customer_hub import clock
+
+    cutoff = clock.now() - timedelta(days=30)
+    want = {
+        c
+        for c in expected.accounts
+        if c not in expected.last_opened or expected.last_opened[c] < cutoff
+    }
+    assert {a["customer_id"] for a in seen} == want
