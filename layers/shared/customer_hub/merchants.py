@@ -156,18 +156,25 @@ def create_merchant(new: NewMerchant) -> CreatedMerchant:
         "sk": API_KEY_SK,
         "merchant_id": merchant.merchant_id,
     }
-    table.transact_write(
-        [
-            {
-                "Put": {
-                    "TableName": table.name,
-                    "Item": serialize(item),
-                    "ConditionExpression": "attribute_not_exists(pk)",
+    try:
+        table.transact_write(
+            [
+                {
+                    "Put": {
+                        "TableName": table.name,
+                        "Item": serialize(item),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
                 }
-            }
-            for item in (profile, api_key_item)
-        ]
-    )
+                for item in (profile, api_key_item)
+            ],
+            token=merchant.merchant_id,
+        )
+    except table._client.exceptions.TransactionCanceledException:
+        # The SDK retried after a timeout although the first attempt was applied: the id and
+        # key are fresh random values, so finding them stored means this creation succeeded.
+        if find_merchant(merchant.merchant_id) is None:
+            raise
     return created
 
 
