@@ -168,7 +168,8 @@ class Table:
         return found
 
     def transact_write(self, operations: list[dict[str, Any]], token: str | None = None) -> None:
-        """TransactWriteItems; `token` (ClientRequestToken) makes the SDK's retries idempotent."""
+        """TransactWriteItems; with `token` (ClientRequestToken) a retry within 10 minutes is
+        idempotent."""
         kwargs: dict[str, Any] = {"TransactItems": operations}
         if token:
             kwargs["ClientRequestToken"] = token
