@@ -1,0 +1,321 @@
+"""`sam local invoke` for every function, against moto server running in a container.
+
+    session = SamLocal.start()          # runtime, images, network, moto container, tables, build
+    result = session.invoke("GetSettingsFunction", ROOT / "events/get_settings/authorized.json")
+    session.stop()
+
+The functions run in Lambda containers on a project network (`chub-samlocal-<pid>`) next to a
+moto container; `--env-vars` points their SDK at it (`AWS_ENDPOINT_URL`) and names the tables
+created from template.yaml. On this kind of machine (no registry but PyPI and Debian) the Lambda
+image is the offline stand-in of `hubdev.containers`, passed with `--invoke-image`. Set
+`CHUB_SAMLOCAL_IMAGES=aws` to use the public images instead (public.ecr.aws/lambda/python:3.13
+and motoserver/moto), e.g. with Docker Desktop.
+
+The template is copied to `.aws-sam-local/template.json` for the local run: the functions'
+architecture follows this machine (containers are not emulated; the real template says arm64),
+code paths are absolute, and `AWS_ENDPOINT_URL` is declared (SAM only passes variables that the
+template declares).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hubdev import aws, containers
+from hubdev.template import ROOT, Template, load
+
+WORK = ROOT / ".aws-sam-local"
+AWS_LAMBDA_IMAGE = "public.ecr.aws/lambda/python:3.13"
+MOTO_PUBLIC_IMAGE = "docker.io/motoserver/moto"
+SAMPLE_EVENTS = ROOT / "events"
+
+
+def images_mode() -> str:
+    mode = os.environ.get("CHUB_SAMLOCAL_IMAGES", "offline")
+    if mode not in ("offline", "aws"):
+        raise containers.ContainerError("CHUB_SAMLOCAL_IMAGES is 'offline' (default) or 'aws'")
+    return mode
+
+
+def sample_events(template: Template | None = None) -> dict[str, list[Path]]:
+    """Every function of the template → its sample events (events/<code folder>/*.json)."""
+    template = template or Template()
+    return {
+        logical_id: sorted((SAMPLE_EVENTS / function.short_name).glob("*.json"))
+        for logical_id, function in sorted(template.functions.items())
+    }
+
+
+def local_template(arch: str, target: Path) -> Path:
+    """template.yaml for a local run on `arch`, written as JSON to `target`."""
+    document = copy.deepcopy(load())
+    function_globals = document.setdefault("Globals", {}).setdefault("Function", {})
+    function_globals["Architectures"] = [arch]
+    variables = function_globals.setdefault("Environment", {}).setdefault("Variables", {})
+    variables["AWS_ENDPOINT_URL"] = ""
+    for resource in document.get("Resources", {}).values():
+        props = resource.get("Properties", {})
+        if resource.get("Type") == "AWS::Serverless::Function":
+            if "Architectures" in props:
+                props["Architectures"] = [arch]
+            if isinstance(props.get("CodeUri"), str):
+                props["CodeUri"] = str((ROOT / props["CodeUri"]).resolve())
+        elif resource.get("Type") == "AWS::Serverless::LayerVersion":
+            if isinstance(props.get("ContentUri"), str):
+                props["ContentUri"] = str((ROOT / props["ContentUri"]).resolve())
+            if "CompatibleArchitectures" in props:
+                props["CompatibleArchitectures"] = [arch]
+            metadata = resource.get("Metadata", {})
+            if "BuildArchitecture" in metadata:
+                metadata["BuildArchitecture"] = arch
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(document, indent=1), encoding="utf-8")
+    return target
+
+
+def _sam_command() -> list[str]:
+    here = Path(sys.executable).parent / "sam"
+    found = str(here) if here.exists() else shutil.which("sam")
+    if not found:
+        raise containers.ContainerError("sam not found; run `make setup`")
+    return [found]
+
+
+def _sam_env(extra: dict[str, str]) -> dict[str, str]:
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    return {
+        **os.environ,
+        "PATH": path,
+        "SAM_CLI_TELEMETRY": "0",
+        "AWS_DEFAULT_REGION": aws.REGION,
+        "AWS_REGION": aws.REGION,
+        "AWS_ACCESS_KEY_ID": aws.LOCAL_AWS_ENV["AWS_ACCESS_KEY_ID"],
+        "AWS_SECRET_ACCESS_KEY": aws.LOCAL_AWS_ENV["AWS_SECRET_ACCESS_KEY"],
+        **extra,
+    }
+
+
+def sam_build(template: Path, work: Path) -> Path:
+    """`sam build` of the local template (host Python 3.13, cached); returns the built template."""
+    build_dir = work / "build"
+    command = [
+        *_sam_command(),
+        "build",
+        "--template-file",
+        str(template),
+        "--build-dir",
+        str(build_dir),
+        "--cache-dir",
+        str(work / "cache"),
+        "--cached",
+        "--parallel",
+    ]
+    started = time.monotonic()
+    result = subprocess.run(
+        command, cwd=ROOT, env=_sam_env({}), capture_output=True, text=True, timeout=1200
+    )
+    if result.returncode != 0:
+        raise containers.ContainerError(
+            f"sam build failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+        )
+    containers.log(f"sam build in {time.monotonic() - started:.0f}s")
+    return build_dir / "template.yaml"
+
+
+@dataclass
+class Invocation:
+    function: str
+    event: Path
+    returncode: int
+    stdout: str
+    stderr: str
+    seconds: float
+
+    @property
+    def response(self) -> Any:
+        """The function's response: SAM prints it as the last line of its standard output."""
+        lines = [line for line in self.stdout.splitlines() if line.strip()]
+        if not lines:
+            raise AssertionError(f"no response from {self.function}:\n{self.stderr[-3000:]}")
+        return json.loads(lines[-1])
+
+    def describe(self) -> str:
+        return (
+            f"{self.function} with {self.event.relative_to(ROOT)} (exit {self.returncode}, "
+            f"{self.seconds:.1f}s)\nstdout: {self.stdout[-2000:]}\nstderr: {self.stderr[-4000:]}"
+        )
+
+
+class SamLocal:
+    """A network, a moto container with the template's tables, and the built functions."""
+
+    def __init__(self, runtime: containers.ContainerRuntime) -> None:
+        self.runtime = runtime
+        self.arch = containers.lambda_architecture()
+        self.name = f"{containers.PREFIX}-{os.getpid()}"
+        self.network = self.name
+        self.moto_container = f"{self.name}-moto"
+        self.work = WORK
+        self.invoke_image: str | None = None
+        self.endpoint = ""  # moto as the host sees it (published on 127.0.0.1)
+        self.inner_endpoint = ""  # moto as the functions see it (on the project network)
+        self.resources = aws.Resources()
+        self.built_template = Path()
+        self.env_vars_file = self.work / "env-vars.json"
+        self._started_network = False
+
+    # ---------------------------------------------------------------- lifecycle
+
+    @classmethod
+    def start(cls) -> SamLocal:
+        session = cls(containers.container_runtime())
+        try:
+            session._start()
+        except BaseException:
+            session.stop()
+            raise
+        return session
+
+    def _start(self) -> None:
+        started = time.monotonic()
+        self.work.mkdir(parents=True, exist_ok=True)
+        if images_mode() == "aws":
+            moto_image = f"{MOTO_PUBLIC_IMAGE}:{containers._requirement('moto').split('==')[1]}"
+        else:
+            self.invoke_image = containers.lambda_image(self.runtime, self.arch)
+            moto_image = containers.moto_image(self.runtime, self.arch)
+        self.built_template = sam_build(
+            local_template(self.arch, self.work / "template.json"), self.work
+        )
+        self._start_moto(moto_image)
+        template = Template()
+        self.resources = aws.create_resources(template, self.endpoint, prefix=containers.PREFIX)
+        self._write_env_vars(template)
+        containers.log(f"ready in {time.monotonic() - started:.0f}s (moto at {self.endpoint})")
+
+    def _start_moto(self, image: str) -> None:
+        self.stop_containers()
+        self.runtime("network", "create", self.network)
+        self._started_network = True
+        port = aws.free_port()
+        self.runtime(
+            "run",
+            "--detach",
+            "--name",
+            self.moto_container,
+            "--network",
+            self.network,
+            "--publish",
+            f"127.0.0.1:{port}:{containers.MOTO_PORT}",
+            image,
+        )
+        address = self.runtime(
+            "inspect",
+            "--format",
+            "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}",
+            self.moto_container,
+        ).stdout.strip()
+        if not address:
+            raise containers.ContainerError(f"{self.moto_container} has no address")
+        self.endpoint = f"http://127.0.0.1:{port}"
+        self.inner_endpoint = f"http://{address}:{containers.MOTO_PORT}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{self.endpoint}/moto-api/", timeout=2):  # noqa: S310
+                    return
+            except (urllib.error.URLError, ConnectionError, TimeoutError) as exc:
+                if time.monotonic() > deadline:
+                    logs = self.runtime("logs", self.moto_container, check=False).stderr
+                    raise containers.ContainerError(f"moto did not start:\n{logs[-2000:]}") from exc
+                time.sleep(0.25)
+
+    def _write_env_vars(self, template: Template) -> None:
+        """Per-function variables: resolved template values, and the SDK pointed at moto."""
+        parameters = aws.template_parameters(template)
+        env_vars: dict[str, dict[str, str]] = {}
+        for logical_id, function in template.functions.items():
+            values = {
+                name: str(self.resources.resolve(value, parameters))
+                for name, value in function.environment.items()
+            }
+            values["AWS_ENDPOINT_URL"] = self.inner_endpoint
+            env_vars[logical_id] = values
+        self.env_vars_file.write_text(json.dumps(env_vars, indent=1), encoding="utf-8")
+
+    def function_environment(self) -> dict[str, str]:
+        """What the functions see, as the host reaches it (for seeding and checking data)."""
+        env = aws.function_environment(Template(), self.resources)
+        return {**env, "AWS_ENDPOINT_URL": self.endpoint}
+
+    def stop_containers(self) -> None:
+        self.runtime("rm", "--force", self.moto_container, check=False, timeout=120)
+        if self._started_network or self._network_exists():
+            self.runtime("network", "rm", self.network, check=False, timeout=120)
+            self._started_network = False
+
+    def _network_exists(self) -> bool:
+        return (
+            self.runtime("network", "inspect", self.network, check=False, timeout=60).returncode
+            == 0
+        )
+
+    def stop(self) -> None:
+        try:
+            self.stop_containers()
+        finally:
+            self.runtime.stop()
+
+    # ---------------------------------------------------------------- invoke
+
+    def invoke(self, function: str, event: Path, *, timeout: float = 300) -> Invocation:
+        command = [
+            *_sam_command(),
+            "local",
+            "invoke",
+            function,
+            "--template",
+            str(self.built_template),
+            "--event",
+            str(event),
+            "--env-vars",
+            str(self.env_vars_file),
+            "--docker-network",
+            self.network,
+            "--container-host",
+            "127.0.0.1",
+            "--container-host-interface",
+            "127.0.0.1",
+            "--layer-cache-basedir",
+            str(self.work / "layers"),
+        ]
+        if self.invoke_image:
+            command += ["--invoke-image", self.invoke_image, "--skip-pull-image"]
+        started = time.monotonic()
+        result = subprocess.run(
+            command,
+            cwd=ROOT,
+            env=_sam_env(self.runtime.sam_env),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        return Invocation(
+            function=function,
+            event=event,
+            returncode=result.returncode,
+            stdout=result.stdout,
+            stderr=result.stderr,
+            seconds=time.monotonic() - started,
+        )

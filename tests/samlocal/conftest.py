@@ -1,0 +1,34 @@
+"""`make sam-local`: the session's containers (runtime, images, network, moto) and build.
+
+The suite needs root or Docker and a few minutes, so it runs only when CHUB_SAMLOCAL=1
+(`make sam-local` sets it); a plain `pytest` skips it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from hubdev.samlocal import SamLocal
+from hubdev.samples import seed_sample_merchant
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if os.environ.get("CHUB_SAMLOCAL") == "1":
+        return
+    skip = pytest.mark.skip(reason="containers: run with `make sam-local` (CHUB_SAMLOCAL=1)")
+    for item in items:
+        if "tests/samlocal/" in item.nodeid and "containers" in item.fixturenames:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def containers() -> Iterator[SamLocal]:
+    session = SamLocal.start()
+    try:
+        seed_sample_merchant(session.endpoint, session.function_environment())
+        yield session
+    finally:
+        session.stop()
