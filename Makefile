@@ -58,4 +58,4 @@ sam-local: setup
 	CHUB_SAMLOCAL=1 $(PYTEST) tests/samlocal -q
 
 clean:
-	rm -rf .aws-sam test-output .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .aws-sam .aws-sam-local test-output .pytest_cache .mypy_cache .ruff_cache

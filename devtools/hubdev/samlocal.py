@@ -7,9 +7,9 @@
 The functions run in Lambda containers on a project network (`chub-samlocal-<pid>`) next to a
 moto container; `--env-vars` points their SDK at it (`AWS_ENDPOINT_URL`) and names the tables
 created from template.yaml. On this kind of machine (no registry but PyPI and Debian) the Lambda
-image is the offline stand-in of `hubdev.containers`, passed with `--invoke-image`. Set
-`CHUB_SAMLOCAL_IMAGES=aws` to use the public images instead (public.ecr.aws/lambda/python:3.13
-and motoserver/moto), e.g. with Docker Desktop.
+image is the offline stand-in of `hubdev.containers`, passed with `--invoke-image` (the default
+on Linux as root). Elsewhere (e.g. Docker Desktop), or with `CHUB_SAMLOCAL_IMAGES=aws`, the public
+images are pulled instead: public.ecr.aws/lambda/python:3.13 (by SAM) and motoserver/moto.
 
 The template is copied to `.aws-sam-local/template.json` for the local run: the functions'
 architecture follows this machine (containers are not emulated; the real template says arm64),
@@ -22,6 +22,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -41,10 +42,23 @@ MOTO_PUBLIC_IMAGE = "docker.io/motoserver/moto"
 SAMPLE_EVENTS = ROOT / "events"
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def images_mode() -> str:
-    mode = os.environ.get("CHUB_SAMLOCAL_IMAGES", "offline")
+    """offline (build the images here: Linux, root) or aws (pull the public images)."""
+    mode = os.environ.get("CHUB_SAMLOCAL_IMAGES", "auto")
+    if mode == "auto":
+        return "offline" if sys.platform == "linux" and os.geteuid() == 0 else "aws"
     if mode not in ("offline", "aws"):
-        raise containers.ContainerError("CHUB_SAMLOCAL_IMAGES is 'offline' (default) or 'aws'")
+        raise containers.ContainerError("CHUB_SAMLOCAL_IMAGES is auto (default), offline or aws")
     return mode
 
 
@@ -204,7 +218,23 @@ class SamLocal:
         self._write_env_vars(template)
         containers.log(f"ready in {time.monotonic() - started:.0f}s (moto at {self.endpoint})")
 
+    def _sweep_stale(self) -> None:
+        """Remove containers and networks left by runs that died (their pid is gone)."""
+        names = self.runtime("ps", "--all", "--format", "{{.Names}}", check=False).stdout.split()
+        networks = self.runtime("network", "ls", "--format", "{{.Name}}", check=False).stdout
+        for kind, found in (("container", names), ("network", networks.split())):
+            for name in found:
+                match = re.fullmatch(rf"{containers.PREFIX}-(\d+)(-moto)?", name)
+                if not match or _alive(int(match.group(1))):
+                    continue
+                containers.log(f"removing stale {kind} {name}")
+                if kind == "container":
+                    self.runtime("rm", "--force", name, check=False, timeout=120)
+                else:
+                    self.runtime("network", "rm", name, check=False, timeout=120)
+
     def _start_moto(self, image: str) -> None:
+        self._sweep_stale()
         self.stop_containers()
         self.runtime("network", "create", self.network)
         self._started_network = True
