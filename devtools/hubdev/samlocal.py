@@ -281,6 +281,11 @@ class SamLocal:
                 for name, value in function.environment.items()
             }
             values["AWS_ENDPOINT_URL"] = self.inner_endpoint
+            if "SMILE_API_BASE_URL" in values:
+                # Never the real Smile.io from a test: a stand-in if given, else refused at once.
+                values["SMILE_API_BASE_URL"] = os.environ.get(
+                    "CHUB_SAMLOCAL_SMILE_URL", "http://127.0.0.1:9/v1"
+                )
             env_vars[logical_id] = values
         self.env_vars_file.write_text(json.dumps(env_vars, indent=1), encoding="utf-8")
 
