@@ -14,7 +14,7 @@ from typing import Any
 
 import boto3
 
-from customer_hub.identity import hash_api_key
+from customer_hub.api_keys import API_KEY_SK, api_key_pk
 from customer_hub.merchants import PROFILE_SK, Merchant, merchant_pk
 from customer_hub.store import serialize
 from hubdev.aws import LOCAL_AWS_ENV, REGION
@@ -79,8 +79,8 @@ def seed_sample_merchant(endpoint: str, environment: dict[str, str]) -> None:
         **SAMPLE_MERCHANT.model_dump(),
     }
     api_key = {
-        "pk": f"APIKEY#{hash_api_key(SAMPLE_API_KEY)}",
-        "sk": "APIKEY",
+        "pk": api_key_pk(SAMPLE_API_KEY),
+        "sk": API_KEY_SK,
         "merchant_id": SAMPLE_MERCHANT_ID,
     }
     for item in (profile, api_key):

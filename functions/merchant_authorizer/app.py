@@ -14,8 +14,8 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from customer_hub.api_keys import merchant_id_for_api_key
 from customer_hub.identity import bearer_token, hash_api_key
-from customer_hub.merchants import merchant_id_for_api_key
 
 logger = Logger()
 _HIT_SECONDS = 300

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
 import httpx
 
 from tests.support.devserver import hub_dev
@@ -69,12 +73,41 @@ def test_merchant_lifecycle_over_http() -> None:
                 422,
                 "validation",
             )
-            assert http.post("/_local/drain").json() == {"processed": 0}
+            assert http.post("/_local/drain").status_code == 200
+            assert http.request("TRACE", SETTINGS).status_code == 404, "any verb is routed"
+            cli = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "hubdev.cli",
+                    "merchants",
+                    "create",
+                    "--url",
+                    ready["url"],
+                    "--name",
+                    "CLI Shop",
+                    "--shop-domain",
+                    "cli-shop.myshopify.com",
+                    "--timezone",
+                    "Asia/Tokyo",
+                    "--currency",
+                    "JPY",
+                ],
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=True,
+            )
+            from_cli = json.loads(cli.stdout)
+            cli_settings = http.get(
+                SETTINGS, headers={"Authorization": f"Bearer {from_cli['api_key']}"}
+            ).json()
+            assert (cli_settings["name"], cli_settings["currency"]) == ("CLI Shop", "JPY")
     logs = "".join(ready["logs"])
     for secret in merchant.values():
         if secret != merchant["merchant_id"]:
             assert secret not in logs, "a secret was logged"
-    assert ready["returncode"] == 0, "Ctrl-C / SIGTERM stops it cleanly"
+    assert ready["returncode"] == 0, "Ctrl-C stops it cleanly"
 
 
 def test_demo_merchant_is_ready_with_credentials() -> None:

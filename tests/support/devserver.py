@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -55,7 +56,7 @@ def hub_dev(
     try:
         yield ready
     finally:
-        process.terminate()
+        process.send_signal(signal.SIGINT)  # Ctrl-C
         try:
             process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:

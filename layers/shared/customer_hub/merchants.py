@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from customer_hub import clock, identity
+from customer_hub.api_keys import API_KEY_SK, api_key_pk
 from customer_hub.config import config
 from customer_hub.problems import Conflict, NotFound
 from customer_hub.secrets import create_secret, credentials_secret_name
@@ -151,8 +152,8 @@ def create_merchant(new: NewMerchant) -> CreatedMerchant:
     table = _data()
     profile = {"pk": merchant_pk(merchant.merchant_id), "sk": PROFILE_SK, **merchant.model_dump()}
     api_key_item = {
-        "pk": f"APIKEY#{identity.hash_api_key(created.api_key)}",
-        "sk": "APIKEY",
+        "pk": api_key_pk(created.api_key),
+        "sk": API_KEY_SK,
         "merchant_id": merchant.merchant_id,
     }
     table.transact_write(
@@ -168,11 +169,6 @@ def create_merchant(new: NewMerchant) -> CreatedMerchant:
         ]
     )
     return created
-
-
-def merchant_id_for_api_key(api_key: str) -> str | None:
-    item = _data().get(f"APIKEY#{identity.hash_api_key(api_key)}", "APIKEY")
-    return str(item["merchant_id"]) if item else None
 
 
 def _from_item(item: dict[str, Any]) -> Merchant:

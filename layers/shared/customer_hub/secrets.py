@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+from typing import Any
 
-from aws_lambda_powertools.utilities import parameters
 from pydantic import BaseModel, SecretStr
 
 from customer_hub.aws import client
@@ -17,6 +17,14 @@ CACHE_SECONDS = 300
 class MerchantCredentials(BaseModel):
     customer_token_secret: SecretStr
     webhook_secret: SecretStr
+
+
+def _parameters() -> Any:
+    """Powertools parameters (with its caching), imported on first use: it pulls in every
+    provider (AppConfig, SSM, ...), which only the functions that read secrets should pay for."""
+    from aws_lambda_powertools.utilities import parameters
+
+    return parameters
 
 
 def credentials_secret_name(merchant_id: str) -> str:
@@ -42,18 +50,19 @@ def put_secret(name: str, value: dict[str, str]) -> None:
         sm.put_secret_value(SecretId=name, SecretString=json.dumps(value))
     except sm.exceptions.ResourceNotFoundException:
         create_secret(name, value)
-    parameters.clear_caches()
+    _parameters().clear_caches()
 
 
 def delete_secret(name: str) -> None:
     sm = client("secretsmanager")
     with contextlib.suppress(sm.exceptions.ResourceNotFoundException):
         sm.delete_secret(SecretId=name, ForceDeleteWithoutRecovery=True)
-    parameters.clear_caches()
+    _parameters().clear_caches()
 
 
 def read_secret(name: str, *, max_age: int = CACHE_SECONDS) -> dict[str, str] | None:
     """A JSON secret, cached in the warm container; None when it does not exist."""
+    parameters = _parameters()
     try:
         value = parameters.get_secret(name, transform="json", max_age=max_age)
     except parameters.exceptions.GetParameterError:
