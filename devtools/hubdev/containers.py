@@ -66,6 +66,7 @@ LAMBDA_CHANGES = [
 ]
 
 MOTO_PORT = 5000
+SERVICE_IDLE_SECONDS = 300
 MOTO_CHANGES = [
     "ENV PATH=/usr/local/bin:/usr/bin:/bin",
     "ENV LANG=C.UTF-8",
@@ -162,6 +163,7 @@ class ContainerRuntime:
     cli: str
     sam_env: dict[str, str] = field(default_factory=dict)
     cli_env: dict[str, str] = field(default_factory=dict)
+    podman: bool = False
     service: subprocess.Popen[bytes] | None = None
     socket_dir: Path | None = None
 
@@ -182,6 +184,30 @@ class ContainerRuntime:
 
     def image_exists(self, image: str) -> bool:
         return self("image", "inspect", image, check=False, timeout=60).returncode == 0
+
+    def start_service(self) -> None:
+        """Podman: serve the Docker API to SAM on a private socket (DOCKER_HOST).
+
+        The service ends itself after SERVICE_IDLE_SECONDS without requests, should this
+        process die without stopping it.
+        """
+        if not self.podman or self.service is not None:
+            return
+        self.socket_dir = Path(tempfile.mkdtemp(prefix=f"{PREFIX}-"))
+        sock = self.socket_dir / "podman.sock"
+        self.service = subprocess.Popen(
+            [self.cli, "system", "service", f"--time={SERVICE_IDLE_SECONDS}", f"unix://{sock}"],
+            env={**os.environ, **self.cli_env},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self.sam_env = {"DOCKER_HOST": f"unix://{sock}", **self.cli_env}
+        deadline = time.monotonic() + 30
+        while not sock.exists():
+            if self.service.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise ContainerError("podman system service did not start")
+            time.sleep(0.1)
 
     def stop(self) -> None:
         if self.service is not None and self.service.poll() is None:
@@ -232,29 +258,7 @@ def _podman() -> ContainerRuntime:
     conf = CACHE / "containers.conf"
     if not conf.is_file() or conf.read_text(encoding="utf-8") != PODMAN_CONF:
         conf.write_text(PODMAN_CONF, encoding="utf-8")
-    cli_env = {"CONTAINERS_CONF": str(conf)}
-    socket_dir = Path(tempfile.mkdtemp(prefix=f"{PREFIX}-"))
-    sock = socket_dir / "podman.sock"
-    service = subprocess.Popen(
-        [cli, "system", "service", "--time=0", f"unix://{sock}"],
-        env={**os.environ, **cli_env},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    runtime = ContainerRuntime(
-        cli=cli,
-        cli_env=cli_env,
-        sam_env={"DOCKER_HOST": f"unix://{sock}", **cli_env},
-        service=service,
-        socket_dir=socket_dir,
-    )
-    deadline = time.monotonic() + 30
-    while not sock.exists():
-        if service.poll() is not None or time.monotonic() > deadline:
-            runtime.stop()
-            raise ContainerError("podman system service did not start")
-        time.sleep(0.1)
-    return runtime
+    return ContainerRuntime(cli=cli, cli_env={"CONTAINERS_CONF": str(conf)}, podman=True)
 
 
 def container_runtime() -> ContainerRuntime:

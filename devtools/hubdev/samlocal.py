@@ -13,8 +13,9 @@ images are pulled instead: public.ecr.aws/lambda/python:3.13 (by SAM) and motose
 
 The template is copied to `.aws-sam-local/template.json` for the local run: the functions'
 architecture follows this machine (containers are not emulated; the real template says arm64),
-code paths are absolute, and `AWS_ENDPOINT_URL` is declared (SAM only passes variables that the
-template declares).
+code paths are absolute, `AWS_ENDPOINT_URL` is declared (SAM only passes variables that the
+template declares), and timeouts are at least CHUB_SAMLOCAL_TIMEOUT (60 s: cold containers on a
+busy machine; latency is measured in bench/, not here).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ WORK = ROOT / ".aws-sam-local"
 AWS_LAMBDA_IMAGE = "public.ecr.aws/lambda/python:3.13"
 MOTO_PUBLIC_IMAGE = "docker.io/motoserver/moto"
 SAMPLE_EVENTS = ROOT / "events"
+LOCAL_TIMEOUT = int(os.environ.get("CHUB_SAMLOCAL_TIMEOUT", "60"))  # seconds, per invocation
 
 
 def _alive(pid: int) -> bool:
@@ -76,6 +78,9 @@ def local_template(arch: str, target: Path) -> Path:
     document = copy.deepcopy(load())
     function_globals = document.setdefault("Globals", {}).setdefault("Function", {})
     function_globals["Architectures"] = [arch]
+    # A cold container on a busy shared machine may take seconds to import; the check here is
+    # what the functions answer, not how fast (that is for bench/).
+    function_globals["Timeout"] = max(int(function_globals.get("Timeout", 3)), LOCAL_TIMEOUT)
     variables = function_globals.setdefault("Environment", {}).setdefault("Variables", {})
     variables["AWS_ENDPOINT_URL"] = ""
     for resource in document.get("Resources", {}).values():
@@ -83,6 +88,8 @@ def local_template(arch: str, target: Path) -> Path:
         if resource.get("Type") == "AWS::Serverless::Function":
             if "Architectures" in props:
                 props["Architectures"] = [arch]
+            if "Timeout" in props:
+                props["Timeout"] = max(int(props["Timeout"]), LOCAL_TIMEOUT)
             if isinstance(props.get("CodeUri"), str):
                 props["CodeUri"] = str((ROOT / props["CodeUri"]).resolve())
         elif resource.get("Type") == "AWS::Serverless::LayerVersion":
@@ -216,6 +223,7 @@ class SamLocal:
         template = Template()
         self.resources = aws.create_resources(template, self.endpoint, prefix=containers.PREFIX)
         self._write_env_vars(template)
+        self.runtime.start_service()
         containers.log(f"ready in {time.monotonic() - started:.0f}s (moto at {self.endpoint})")
 
     def _sweep_stale(self) -> None:

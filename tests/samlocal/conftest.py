@@ -7,7 +7,9 @@ The suite needs root or Docker and a few minutes, so it runs only when CHUB_SAML
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Iterator
+from types import FrameType
 
 import pytest
 
@@ -24,11 +26,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt  # so a CI timeout's SIGTERM still removes the containers
+
+
 @pytest.fixture(scope="session")
 def containers() -> Iterator[SamLocal]:
+    previous = signal.signal(signal.SIGTERM, _interrupt)
     session = SamLocal.start()
     try:
         seed_sample_merchant(session.endpoint, session.function_environment())
         yield session
     finally:
         session.stop()
+        signal.signal(signal.SIGTERM, previous)

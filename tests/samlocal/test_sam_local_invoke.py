@@ -21,7 +21,7 @@ from tests.support.samples import case_id, check_response, sample_cases
 TEMPLATE = Template()
 CASES = sample_cases(TEMPLATE)
 EVENTS = ROOT / "events"
-JOBS = int(os.environ.get("CHUB_SAMLOCAL_JOBS", "3"))  # concurrent `sam local invoke`s
+JOBS = int(os.environ.get("CHUB_SAMLOCAL_JOBS", "2"))  # concurrent `sam local invoke`s
 _invoked: dict[tuple[str, Path], Invocation] = {}  # each sample runs once per session
 
 
