@@ -5,7 +5,8 @@ suite (tests/samlocal, `make sam-local`), so a handler answers the same in both.
 not listed in EXPECTED_STATUS still gets the checks of its kind: no unhandled error; a route
 answers below 500 (401 without an authorized merchant) and its errors are problem+json; the
 authorizer resolves the sample key to the sample merchant; stream and queue consumers that report
-partial batch failures report none for their samples.
+partial batch failures report none for their samples (or those in
+EXPECTED_BATCH_ITEM_FAILURES).
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ EXPECTED_STATUS = {
     "patch_settings/bad-timezone.json": 422,
     "patch_settings/no-api-key.json": 401,
 }
+
+# Batch item failures a consumer's sample must report (itemIdentifier values), if any.
+EXPECTED_BATCH_ITEM_FAILURES: dict[str, list[str]] = {}
 
 
 def sample_cases(template: Template) -> list[tuple[str, Path | None]]:
@@ -65,7 +69,8 @@ def check_response(template: Template, function: str, sample: Path, response: An
         )
         assert response == {"isAuthorized": True, "context": {"merchant_id": expected}}, name
     elif kind in ("dynamodb", "sqs") and _reports_item_failures(template, function):
-        assert response == {"batchItemFailures": []}, f"{name}: {response}"
+        failed = [{"itemIdentifier": i} for i in EXPECTED_BATCH_ITEM_FAILURES.get(name, [])]
+        assert response == {"batchItemFailures": failed}, f"{name}: {response}"
 
 
 def _check_http(
