@@ -234,6 +234,18 @@ def _docker() -> ContainerRuntime | None:
     return ContainerRuntime(cli=cli) if ok else None
 
 
+def apt_install(*packages: str) -> None:
+    """apt-get install (as root), waiting for another apt run's lock rather than failing."""
+    env = {"DEBIAN_FRONTEND": "noninteractive"}
+    lock = ["-o", "DPkg::Lock::Timeout=600"]
+    run(["apt-get", *lock, "update"], env=env, timeout=1200)
+    run(
+        ["apt-get", *lock, "install", "-y", *packages],
+        env=env,
+        timeout=1800,
+    )
+
+
 def _install_podman() -> str:
     if os.geteuid() != 0:
         raise ContainerError(
@@ -241,9 +253,7 @@ def _install_podman() -> str:
             "apt-get install -y podman runc) and run again."
         )
     log("installing podman and runc from Debian packages")
-    env = {"DEBIAN_FRONTEND": "noninteractive"}
-    run(["apt-get", "update"], env=env, timeout=900)
-    run(["apt-get", "install", "-y", "podman", "runc"], env=env, timeout=1800)
+    apt_install("podman", "runc")
     cli = shutil.which("podman")
     if not cli:
         raise ContainerError("apt-get installed podman but it is not on PATH")
@@ -288,9 +298,7 @@ def _debootstrap_rootfs(arch: str) -> Path:
             raise ContainerError("building the offline images needs root (debootstrap)")
         if not shutil.which("debootstrap"):
             log("installing debootstrap from Debian packages")
-            env = {"DEBIAN_FRONTEND": "noninteractive"}
-            run(["apt-get", "update"], env=env)
-            run(["apt-get", "install", "-y", "debootstrap"], env=env)
+            apt_install("debootstrap")
         staging = target.with_name(target.name + ".partial")
         shutil.rmtree(staging, ignore_errors=True)
         log(f"debootstrap {DEBIAN_SUITE} ({deb_arch}) into {staging} (a few minutes, once)")
