@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from hubdev import aws, containers
+from hubdev.smile_standin import SmileStandIn
 from hubdev.template import ROOT, Template, load
 
 WORK = ROOT / ".aws-sam-local"
@@ -194,6 +195,8 @@ class SamLocal:
         self.resources = aws.Resources()
         self.built_template = Path()
         self.env_vars_file = self.work / "env-vars.json"
+        self.smile: SmileStandIn | None = None
+        self.smile_url = "http://127.0.0.1:9/v1"  # refused at once: never the real Smile.io
         self._started_network = False
 
     # ---------------------------------------------------------------- lifecycle
@@ -220,6 +223,7 @@ class SamLocal:
             local_template(self.arch, self.work / "template.json"), self.work
         )
         self._start_moto(moto_image)
+        self._start_smile()
         template = Template()
         self.resources = aws.create_resources(template, self.endpoint, prefix=containers.PREFIX)
         self._write_env_vars(template)
@@ -279,6 +283,24 @@ class SamLocal:
                     raise containers.ContainerError(f"moto did not start:\n{logs[-2000:]}") from exc
                 time.sleep(0.25)
 
+    def _start_smile(self) -> None:
+        """The Smile.io stand-in, on the host but listening only on the project network."""
+        if os.environ.get("CHUB_SAMLOCAL_SMILE_URL"):
+            self.smile_url = os.environ["CHUB_SAMLOCAL_SMILE_URL"]
+            return
+        gateway = self.runtime(
+            "inspect",
+            "--format",
+            "{{range .NetworkSettings.Networks}}{{.Gateway}}{{end}}",
+            self.moto_container,
+        ).stdout.strip()
+        try:
+            self.smile = SmileStandIn(host=gateway).start()
+        except OSError as exc:  # e.g. Docker Desktop: the gateway is not a host address
+            containers.log(f"no Smile.io stand-in on {gateway!r} ({exc}); Smile is unreachable")
+            return
+        self.smile_url = self.smile.url
+
     def _write_env_vars(self, template: Template) -> None:
         """Per-function variables: resolved template values, and the SDK pointed at moto."""
         parameters = aws.template_parameters(template)
@@ -290,10 +312,8 @@ class SamLocal:
             }
             values["AWS_ENDPOINT_URL"] = self.inner_endpoint
             if "SMILE_API_BASE_URL" in values:
-                # Never the real Smile.io from a test: a stand-in if given, else refused at once.
-                values["SMILE_API_BASE_URL"] = os.environ.get(
-                    "CHUB_SAMLOCAL_SMILE_URL", "http://127.0.0.1:9/v1"
-                )
+                # Never the real Smile.io from a test: the stand-in (or refused at once).
+                values["SMILE_API_BASE_URL"] = self.smile_url
             env_vars[logical_id] = values
         self.env_vars_file.write_text(json.dumps(env_vars, indent=1), encoding="utf-8")
 
@@ -315,6 +335,9 @@ class SamLocal:
         )
 
     def stop(self) -> None:
+        if self.smile is not None:
+            self.smile.stop()
+            self.smile = None
         try:
             self.stop_containers()
         finally:

@@ -18,11 +18,13 @@ from customer_hub.api_keys import API_KEY_SK, api_key_pk
 from customer_hub.merchants import PROFILE_SK, Merchant, merchant_pk
 from customer_hub.store import serialize
 from hubdev.aws import LOCAL_AWS_ENV, REGION
+from hubdev.smile_standin import SmileStandIn
 
 SAMPLE_MERCHANT_ID = "m_0123456789abcdef"
 SAMPLE_API_KEY = "chk_example-key"  # a sample credential, only in emulations
 SAMPLE_CUSTOMER_TOKEN_SECRET = "sample-customer-token-secret-not-for-production"  # noqa: S105
 SAMPLE_WEBHOOK_SECRET = "sample-webhook-secret-not-for-production"  # noqa: S105
+SAMPLE_SMILE_API_KEY = "sk_example_smile_key"  # the Smile stand-in account of the samples
 SAMPLE_MERCHANT = Merchant(
     merchant_id=SAMPLE_MERCHANT_ID,
     name="Sample Outfitters",
@@ -59,6 +61,11 @@ def load_event(path: Path) -> dict[str, Any]:
     if not isinstance(event, dict):
         raise ValueError(f"{path}: an event is a JSON object")
     return event
+
+
+def add_sample_smile_account(standin: SmileStandIn) -> None:
+    """The Smile.io account the samples connect with, in a running stand-in (demo program)."""
+    standin.add_account(SAMPLE_SMILE_API_KEY, name=SAMPLE_MERCHANT.name)
 
 
 def seed_sample_merchant(endpoint: str, environment: dict[str, str]) -> None:

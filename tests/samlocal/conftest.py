@@ -14,7 +14,7 @@ from types import FrameType
 import pytest
 
 from hubdev.samlocal import SamLocal
-from hubdev.samples import seed_sample_merchant
+from hubdev.samples import add_sample_smile_account, seed_sample_merchant
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -36,6 +36,8 @@ def containers() -> Iterator[SamLocal]:
     session = SamLocal.start()
     try:
         seed_sample_merchant(session.endpoint, session.function_environment())
+        if session.smile is not None:
+            add_sample_smile_account(session.smile)
         yield session
     finally:
         session.stop()
