@@ -11,6 +11,10 @@ image is the offline stand-in of `hubdev.containers`, passed with `--invoke-imag
 on Linux as root). Elsewhere (e.g. Docker Desktop), or with `CHUB_SAMLOCAL_IMAGES=aws`, the public
 images are pulled instead: public.ecr.aws/lambda/python:3.13 (by SAM) and motoserver/moto.
 
+With the offline image, the built layers are baked into a derived image (`bake_layers`) and the
+built template loses its `Layers`: SAM would otherwise rebuild an image at every invocation
+(`CHUB_SAMLOCAL_LAYERS=sam` keeps SAM's way).
+
 The template is copied to `.aws-sam-local/template.json` for the local run: the functions'
 architecture follows this machine (containers are not emulated; the real template says arm64),
 code paths are absolute, `AWS_ENDPOINT_URL` is declared (SAM only passes variables that the
@@ -21,6 +25,7 @@ busy machine; latency is measured in bench/, not here).
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import os
 import re
@@ -33,6 +38,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 from hubdev import aws, containers
 from hubdev.smile_standin import SmileStandIn
@@ -155,6 +162,87 @@ def sam_build(template: Path, work: Path) -> Path:
     return build_dir / "template.yaml"
 
 
+def _tree_digest(folder: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def bake_layers(
+    runtime: containers.ContainerRuntime, base_image: str, built_template: Path
+) -> tuple[str, Path]:
+    """An invoke image with the built layers in /opt, and the built template without `Layers`.
+
+    SAM rebuilds an image with a template's own layers at every `sam local invoke`; baked in
+    once per layer content, each invocation only starts a container. Returns the inputs
+    unchanged when a function uses a layer that is not built from this template.
+    """
+    build_dir = built_template.parent
+    document = yaml.safe_load(built_template.read_text(encoding="utf-8"))
+    resources = document.get("Resources", {})
+    layers = {
+        name: build_dir / str(resource["Properties"]["ContentUri"])
+        for name, resource in resources.items()
+        if resource.get("Type") == "AWS::Serverless::LayerVersion"
+    }
+    function_globals = document.get("Globals", {}).get("Function", {})
+    functions = [
+        r["Properties"] for r in resources.values() if r.get("Type") == "AWS::Serverless::Function"
+    ]
+    used: list[str] = []
+    for layer_list in [
+        function_globals.get("Layers", []),
+        *(f.get("Layers", []) for f in functions),
+    ]:
+        for layer in layer_list:
+            name = str(layer.get("Ref")) if isinstance(layer, dict) else ""
+            if name not in layers:
+                return base_image, built_template
+            if name not in used:
+                used.append(name)
+    dockerfile = f"FROM {base_image}\n" + "".join(
+        f"COPY {layers[name].relative_to(build_dir)}/ /opt/\n" for name in used
+    )
+    digest = hashlib.sha256(
+        (dockerfile + "".join(_tree_digest(layers[name]) for name in used)).encode()
+    ).hexdigest()[:12]
+    repo = f"localhost/{containers.PREFIX}-lambda-layers-{digest}"
+    image = f"{repo}:latest"
+    if not runtime.image_exists(image):
+        started = time.monotonic()
+        recipe = build_dir / ".samlocal.Dockerfile"
+        recipe.write_text(dockerfile, encoding="utf-8")
+        try:
+            runtime("build", "--tag", image, "--file", str(recipe), str(build_dir))
+        finally:
+            recipe.unlink()
+        containers.log(f"layers baked into {image} in {time.monotonic() - started:.0f}s")
+        _remove_older_bakes(runtime, repo)
+    function_globals.pop("Layers", None)
+    for function in functions:
+        function.pop("Layers", None)
+    baked = build_dir / "template.baked.json"
+    baked.write_text(json.dumps(document, indent=1), encoding="utf-8")
+    return image, baked
+
+
+def _remove_older_bakes(runtime: containers.ContainerRuntime, current_repo: str) -> None:
+    """Older baked images and SAM's images derived from them (`<repo>:rapid-<arch>`)."""
+    listed = runtime(
+        "images",
+        "--format",
+        "{{.Repository}}:{{.Tag}}",
+        "--filter",
+        f"reference=localhost/{containers.PREFIX}-lambda-layers-*",
+        check=False,
+    ).stdout.split()
+    for name in listed:
+        if not name.startswith(f"{current_repo}:"):
+            runtime("rmi", name, check=False, timeout=120)  # kept while a container uses it
+
+
 @dataclass
 class Invocation:
     function: str
@@ -222,6 +310,10 @@ class SamLocal:
         self.built_template = sam_build(
             local_template(self.arch, self.work / "template.json"), self.work
         )
+        if self.invoke_image and os.environ.get("CHUB_SAMLOCAL_LAYERS", "baked") == "baked":
+            self.invoke_image, self.built_template = bake_layers(
+                self.runtime, self.invoke_image, self.built_template
+            )
         self._start_moto(moto_image)
         self._start_smile()
         template = Template()
