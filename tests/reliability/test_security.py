@@ -188,7 +188,14 @@ def test_customer_token_matrix(running: dict[str, Any], figures: Counter[str]) -
 def test_forged_and_replayed_webhooks(running: dict[str, Any], figures: Counter[str]) -> None:
     http: httpx.Client = running["http"]
     a = running["a"]
-    body = json.dumps({"id": 991, "email": "x@example.com", "state": "enabled"}).encode()
+    body = json.dumps(
+        {
+            "id": 991,
+            "email": "x@example.com",
+            "state": "enabled",
+            "created_at": "2026-11-23T09:00:00-05:00",
+        }
+    ).encode()
     path = WEBHOOK.replace("{merchant_id}", a["merchant_id"])
     good = base64.b64encode(hmac.new(a["webhook_secret"].encode(), body, hashlib.sha256).digest())
     forged = base64.b64encode(hmac.new(b"guess", body, hashlib.sha256).digest())
