@@ -59,6 +59,7 @@ def dev(args: argparse.Namespace) -> int:
     from hubdev.demo import seed
     from hubdev.server import LocalServer
     from hubdev.stack import LocalStack
+    from hubdev.web import mount as mount_web
 
     started = time.monotonic()
     stack = LocalStack()
@@ -70,6 +71,7 @@ def dev(args: argparse.Namespace) -> int:
     }
     if not args.no_demo:
         ready["demo"] = seed(stack)
+    ready.update(mount_web(server, ready.get("demo")))  # storefront drawer, dashboard
     stack.start_background()
     ready["startup_seconds"] = round(time.monotonic() - started, 2)
     gate.release(json.dumps(ready))
