@@ -68,3 +68,7 @@ bench: setup
 
 clean:
 	rm -rf .aws-sam test-output .pytest_cache .mypy_cache .ruff_cache
+
+## Regenerate the OpenAPI document (docs/openapi.json + the copy GET /v1/openapi.json serves).
+openapi: setup
+	$(BIN)/python -m hubdev.openapi

@@ -50,9 +50,9 @@ class LocalContext:
 _import_lock = threading.Lock()
 
 
-def load_handler(function: Function) -> Callable[[Any, Any], Any]:
-    """Import functions/<name>/app.py as its own module and return its handler."""
-    module_file, _, attribute = function.handler.rpartition(".")
+def load_module(function: Function) -> ModuleType:
+    """Import functions/<name>/app.py (once) as its own module `hubfn_<name>`."""
+    module_file = function.handler.rpartition(".")[0]
     path = function.code_uri / f"{module_file.replace('.', '/')}.py"
     module_name = f"hubfn_{function.short_name}"
     with _import_lock:
@@ -68,7 +68,14 @@ def load_handler(function: Function) -> Callable[[Any, Any], Any]:
             except BaseException:
                 del sys.modules[module_name]
                 raise
-    handler: Callable[[Any, Any], Any] = getattr(module, attribute)
+    return module
+
+
+def load_handler(function: Function) -> Callable[[Any, Any], Any]:
+    """Import functions/<name>/app.py as its own module and return its handler."""
+    handler: Callable[[Any, Any], Any] = getattr(
+        load_module(function), function.handler.rpartition(".")[2]
+    )
     return handler
 
 
