@@ -44,9 +44,9 @@ function formatTime(iso) {
 }
 
 // ------------------------------------------------------------------ SVG charts
-const W = 640;
-const H = 220;
-const PAD = { left: 48, right: 12, top: 12, bottom: 28 };
+const W = 960;
+const H = 260;
+const PAD = { left: 72, right: 16, top: 12, bottom: 28 };
 
 function niceMax(value) {
   if (value <= 0) return 1;
@@ -71,7 +71,10 @@ export function lineChart({ labels, series, format = formatCount, title }) {
     .join("");
   const ticks = [...new Set([0, Math.floor((labels.length - 1) / 2), labels.length - 1])]
     .filter((i) => i >= 0)
-    .map((i) => `<text x="${x(i)}" y="${H - 8}" text-anchor="middle">${esc(labels[i])}</text>`)
+    .map((i, n, all) => {
+      const anchor = all.length > 1 && n === 0 ? "start" : n === all.length - 1 && n > 0 ? "end" : "middle";
+      return `<text x="${x(i)}" y="${H - 8}" text-anchor="${anchor}">${esc(labels[i])}</text>`;
+    })
     .join("");
   const lines = series
     .map((s) => {
@@ -83,7 +86,7 @@ export function lineChart({ labels, series, format = formatCount, title }) {
         pen = true;
       });
       const dots = s.values
-        .map((v, i) => (v === null || v === undefined ? "" : `<circle cx="${x(i).toFixed(1)}" cy="${y(v).toFixed(1)}" r="3" fill="${s.color}" data-label="${esc(labels[i])}" data-value="${v}"><title>${esc(labels[i])}: ${esc(format(v))} ${esc(s.name)}</title></circle>`))
+        .map((v, i) => (v === null || v === undefined ? "" : `<circle cx="${x(i).toFixed(1)}" cy="${y(v).toFixed(1)}" r="3" fill="${s.color}" data-label="${esc(labels[i])}" data-value="${v}"><title>${esc(labels[i])}: ${esc(format(v))} ${esc(s.name)}${s.notes ? esc(s.notes[i]) : ""}</title></circle>`))
         .join("");
       return `<g class="series" data-series="${esc(s.key)}"><path d="${d}" fill="none" stroke="${s.color}" stroke-width="2"/>${dots}</g>`;
     })
@@ -165,7 +168,7 @@ function renderAov(data) {
   const values = data.series.map((point) => (point.aov ? Number(point.aov.amount) : null));
   $("#aov-chart").innerHTML = lineChart({
     labels,
-    series: [{ key: "aov", name: "AOV", color: "#3b3bd4", values }],
+    series: [{ key: "aov", name: "AOV", color: "#3b3bd4", values, notes: data.series.map((p) => ` · ${formatCount(p.orders)} orders`) }],
     format: (v) => formatMoney({ amount: v, currency }),
     title: `Average order value per ${data.interval}`,
   });

@@ -150,7 +150,10 @@ export class CustomerHub extends HTMLElement {
     return data;
   }
 
-  /** Report hub interactions (SPEC §5); never gets in the shopper's way. */
+  /**
+   * Report hub interactions (SPEC §5); never gets in the shopper's way. Redeeming and applying a
+   * coupon are recorded by the API itself (coupon_applied), so they are not reported twice here.
+   */
   track(type, extra = {}) {
     if (!this.token) return;
     const event = { id: crypto.randomUUID(), type, occurred_at: new Date().toISOString(), ...extra };
@@ -164,7 +167,7 @@ export class CustomerHub extends HTMLElement {
     this.state.page = "home";
     this.track("hub_opened");
     this.#load();
-    this.#focus("[data-focus=close]");
+    this.#focus("#hub-close");
   }
 
   close() {
@@ -200,7 +203,7 @@ export class CustomerHub extends HTMLElement {
   }
 
   // ------------------------------------------------------------------ actions
-  async #redeem(button) {
+  #redeem(button) {
     const id = Number(button.dataset.id);
     const reward = this.state.rewards.redeemable.find((r) => r.points_product_id === id);
     const body = {};
@@ -211,10 +214,15 @@ export class CustomerHub extends HTMLElement {
       if (!range || !validSpend(range, value)) return this.#showSpendError(id, range);
       body.points_to_spend = value;
     }
+    return this.#submitRedemption(reward, body, button);
+  }
+
+  async #submitRedemption(reward, body, button) {
+    const id = reward.points_product_id;
     // One key per intended redemption: a retry after a failure reuses it, so Smile spends once.
     const keyFor = `${id}:${JSON.stringify(body)}`;
     if (!this.pending.has(keyFor)) this.pending.set(keyFor, crypto.randomUUID());
-    this.#busy(button, "Redeeming…");
+    if (button) this.#busy(button, "Redeeming…");
     try {
       const result = await this.#api("POST", `/rewards/${id}/redeem`, {
         body,
@@ -235,11 +243,22 @@ export class CustomerHub extends HTMLElement {
       }));
       this.state.loyalty = null; // the card reloads with the new balance
     } catch (error) {
-      this.notice = { kind: "err", text: this.#explain(error), retry: error.retryable ? id : null };
+      this.notice = { kind: "err", text: this.#explain(error), retry: error.retryable ? { reward, body } : null };
       if (!error.retryable) this.pending.delete(keyFor);
     }
     this.#render();
     this.#focus(".notice");
+  }
+
+  #toggleJoin(button) {
+    const ways = this.shadowRoot.querySelector("#join-ways");
+    ways.hidden = !ways.hidden;
+    button.setAttribute("aria-expanded", String(!ways.hidden));
+  }
+
+  #retryRedemption(button) {
+    const { reward, body } = this.notice.retry;
+    return this.#submitRedemption(reward, body, button);
   }
 
   async #apply(button) {
@@ -247,8 +266,7 @@ export class CustomerHub extends HTMLElement {
     this.#busy(button, "Applying…");
     try {
       const result = await this.#api("POST", `/coupons/${encodeURIComponent(id)}/apply`, { body: {} });
-      await this.#applyToCart(result.coupon, result.apply_url);
-      this.track("coupon_applied");
+      await this.#applyToCart(result.coupon, result.apply_url); // the API records coupon_applied
       this.notice = { kind: "ok", text: `Code ${result.coupon.code} is applied to your cart.` };
       this.state.coupons = await this.#api("GET", "/coupons").catch(() => this.state.coupons);
     } catch (error) {
@@ -314,15 +332,15 @@ export class CustomerHub extends HTMLElement {
     if (!target || target.disabled) return;
     const action = target.dataset.action;
     if (action === "open") this.open();
-    else if (action === "close") this.close();
+    else if (action === "close" || action === "dismiss") this.close();
     else if (action === "retry") this.#load();
     else if (action === "go") this.#go(target.dataset.page);
     else if (action === "redeem") this.#redeem(target);
-    else if (action === "retry-redeem") this.#redeem(this.shadowRoot.querySelector(`[data-action=redeem][data-id="${target.dataset.id}"]`));
+    else if (action === "retry-redeem") this.#retryRedemption(target);
     else if (action === "apply") this.#apply(target);
     else if (action === "copy") this.#copyReferral(target);
     else if (action === "help") this.track("help_clicked");
-    else if (action === "join") this.shadowRoot.querySelector("#ways")?.setAttribute("open", "");
+    else if (action === "join") this.#toggleJoin(target);
   }
 
   #onInput(event) {
@@ -350,7 +368,9 @@ export class CustomerHub extends HTMLElement {
     if (event.key === "Escape") return this.close();
     if (event.key !== "Tab") return;
     // Keep focus inside the modal drawer.
-    const focusable = [...this.shadowRoot.querySelectorAll(".drawer :is(button, a[href], input, summary, [tabindex='0']):not(:disabled)")];
+    const focusable = [
+      ...this.shadowRoot.querySelectorAll(".drawer :is(button, a[href], input, summary):not(:disabled)"),
+    ].filter((e) => e.getClientRects().length > 0);
     if (!focusable.length) return;
     const first = focusable[0];
     const last = focusable[focusable.length - 1];
@@ -410,13 +430,13 @@ export class CustomerHub extends HTMLElement {
     const back = page === "home" ? "" : `<button class="link" data-action="go" data-page="home" aria-label="Back to For you">← Back</button>`;
     const notice = this.notice
       ? `<div class="notice ${this.notice.kind}" role="${this.notice.kind === "err" ? "alert" : "status"}" tabindex="-1">${esc(this.notice.text)}
-         ${this.notice.retry ? `<button class="ghost" data-action="retry-redeem" data-id="${this.notice.retry}">Try again</button>` : ""}</div>`
+         ${this.notice.retry ? `<button class="ghost" id="retry-redeem" data-action="retry-redeem">Try again</button>` : ""}</div>`
       : "";
     this.shadowRoot.innerHTML = `<style>${STYLE}</style>${launcher}
-      <div class="scrim" data-action="close"></div>
+      <div class="scrim" data-action="dismiss"></div>
       <section class="drawer" role="dialog" aria-modal="true" aria-labelledby="hub-title">
         <header>${back}<h2 id="hub-title" tabindex="-1">${PAGE_TITLES[page]}</h2>
-          <button class="ghost" data-action="close" data-focus="close" aria-label="Close">✕</button></header>
+          <button class="ghost" id="hub-close" data-action="close" aria-label="Close">✕</button></header>
         <div class="body">${notice}${content}
           <p class="muted"><a href="${esc(this.getAttribute("help-url") || "/pages/contact")}" data-action="help">Need help?</a></p>
         </div>
@@ -444,8 +464,8 @@ export class CustomerHub extends HTMLElement {
       case "join":
         return `<div class="card" data-state="join"><h3>Rewards</h3>
           ${this.#bar(0, "Progress to your first reward")}
-          <button data-action="join" aria-controls="ways">Start earning rewards</button>
-          ${this.#waysToEarn(loyalty.ways_to_earn, false)}</div>`;
+          <button data-action="join" aria-controls="join-ways" aria-expanded="false">Start earning rewards</button>
+          <div id="join-ways" hidden>${this.#waysToEarn(loyalty.ways_to_earn, true)}</div></div>`;
       default:
         return this.#memberCard(loyalty, label);
     }
