@@ -74,10 +74,17 @@ def http(hub: dict[str, Any]) -> Iterator[httpx.Client]:
         yield client
 
 
+def new_context(browser: Any, viewport: dict[str, int] = DESKTOP) -> Any:
+    """A browser context that reaches 127.0.0.1 only (reward images on a CDN are not fetched)."""
+    made = browser.new_context(viewport=viewport)
+    made.set_default_timeout(15_000)
+    made.route(lambda url: not url.startswith("http://127.0.0.1:"), lambda route: route.abort())
+    return made
+
+
 @pytest.fixture
 def context(browser: Any) -> Iterator[Any]:
-    made = browser.new_context(viewport=DESKTOP)
-    made.set_default_timeout(15_000)
+    made = new_context(browser)
     yield made
     made.close()
 

@@ -173,7 +173,7 @@ export class CustomerHub extends HTMLElement {
   close() {
     this.state.open = false;
     this.#render();
-    this.#focus(".launcher");
+    this.shadowRoot.querySelector(".launcher").focus();
   }
 
   async #load() {
@@ -406,6 +406,9 @@ export class CustomerHub extends HTMLElement {
   #render() {
     const key = this.#focusKey();
     this.#paint();
+    for (const img of this.shadowRoot.querySelectorAll("img")) {
+      img.addEventListener("error", () => img.remove(), { once: true }); // no broken-image icons
+    }
     if (!key) return;
     const again = this.shadowRoot.querySelector(key) || this.shadowRoot.querySelector("#hub-title");
     again?.focus();
