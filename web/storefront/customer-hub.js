@@ -36,7 +36,7 @@ h3 { font-size: 1em; margin: 0 0 .5em; }
 .tier { display: inline-flex; align-items: center; gap: .35em; border-radius: 999px; padding: .15em .7em;
   background: #f1f0ff; font-weight: 600; }
 .tier img { width: 20px; height: 20px; }
-.balance { font-size: 1.6em; font-weight: 700; }
+.balance { font-size: 1.6em; font-weight: 700; margin: .2em 0; }
 .bar { height: 10px; border-radius: 999px; background: var(--hub-line); overflow: hidden; margin: .5em 0; }
 .bar > span { display: block; height: 100%; background: var(--hub-accent); }
 ul { list-style: none; margin: 0; padding: 0; }
@@ -565,8 +565,8 @@ export class CustomerHub extends HTMLElement {
         aria-valuetext="${esc(pointsText(start, label))}">
       <div class="row"><label class="sr" for="spend-${id}">Points to spend on ${esc(reward.name)}</label>
         <input type="number" id="spend-${id}" data-spend="${id}" min="${range.min}" max="${range.max}" step="${range.step}" value="${start}" inputmode="numeric">
-        <span class="grow" id="value-${id}">${esc(this.#variableValue(reward, start))}</span>
-        <button data-action="redeem" data-id="${id}">Redeem ${esc(pointsText(start, label))}</button></div>
+        <span class="grow" id="value-${id}" aria-live="polite">${esc(this.#variableValue(reward, start))}</span></div>
+      <button data-action="redeem" data-id="${id}">Redeem ${esc(pointsText(start, label))}</button>
       <p class="error" id="spend-error-${id}" role="alert"></p></li>`;
   }
 
