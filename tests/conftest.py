@@ -8,8 +8,10 @@ from collections.abc import Iterator
 import pytest
 
 from customer_hub.merchants import CreatedMerchant, NewMerchant, create_merchant
+from hubdev.smile_standin import Account, SmileStandIn
 from hubdev.stack import LocalStack
 from tests.support.api import InProcessApi
+from tests.support.storefront import Shop, connect_shop
 
 
 @pytest.fixture(scope="session")
@@ -39,3 +41,37 @@ def make_merchant(**overrides: str) -> CreatedMerchant:
 def merchant(stack: LocalStack) -> CreatedMerchant:
     """A fresh merchant (hub not launched) in the session's stack."""
     return make_merchant()
+
+
+# ---------------------------------------------------------------- Smile.io stand-in
+@pytest.fixture(scope="session")
+def smile_standin() -> Iterator[SmileStandIn]:
+    """One local Smile.io stand-in per session; add an account per test (`add_account`)."""
+    with SmileStandIn(issue_after=0.05) as standin:
+        yield standin
+
+
+@pytest.fixture
+def smile_account(smile_standin: SmileStandIn) -> tuple[str, Account]:
+    """A fresh Smile account with the demo program and 40 customers: (api_key, account)."""
+    api_key = f"sk_test_{uuid.uuid4().hex}"
+    return api_key, smile_standin.add_account(api_key, customers=40)
+
+
+# ---------------------------------------------------------------- storefront
+@pytest.fixture
+def shop(
+    stack: LocalStack,
+    smile_standin: SmileStandIn,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[Shop]:
+    """A merchant connected to a fresh stand-in account (demo program, no customers)."""
+    from customer_hub.config import config
+
+    monkeypatch.setenv("SMILE_API_BASE_URL", smile_standin.url)
+    config.cache_clear()
+    api_key = f"sk_test_{uuid.uuid4().hex}"
+    smile_standin.add_account(api_key)
+    yield connect_shop(make_merchant(), smile_standin, api_key)
+    monkeypatch.undo()
+    config.cache_clear()

@@ -58,19 +58,25 @@ def dev(args: argparse.Namespace) -> int:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     from hubdev.demo import seed
     from hubdev.server import LocalServer
+    from hubdev.smile_dev import connect_demo, start_standin
     from hubdev.stack import LocalStack
     from hubdev.web import mount as mount_web
 
     started = time.monotonic()
+    standin = start_standin()
     stack = LocalStack()
+    if standin is not None:
+        stack.on_stop.append(standin.stop)
     server = LocalServer(stack, args.host, args.port)
     ready: dict[str, Any] = {
         "ready": True,
         "url": server.url,
         "aws_endpoint": stack.endpoint,
+        "smile_url": os.environ["SMILE_API_BASE_URL"],
     }
     if not args.no_demo:
         ready["demo"] = seed(stack)
+        ready["demo"]["smile"] = connect_demo(stack, ready["demo"]["merchant_id"], standin)
     ready.update(mount_web(server, ready.get("demo")))  # storefront drawer, dashboard
     stack.start_background()
     ready["startup_seconds"] = round(time.monotonic() - started, 2)

@@ -50,11 +50,16 @@ class LocalContext:
 _import_lock = threading.Lock()
 
 
-def load_module(function: Function) -> ModuleType:
-    """Import functions/<name>/app.py (once) as its own module `hubfn_<name>`."""
+def load_module(function: Function, sandbox: int = 1) -> ModuleType:
+    """Import functions/<name>/app.py (once per sandbox) as its own module.
+
+    Each concurrent sandbox gets its own module copy (`hubfn_<name>`, then `hubfn_<name>__2`,
+    ...), as Lambda runs concurrent invocations in separate sandboxes: handler module state
+    (a resolver's route context) is never shared by two invocations in flight.
+    """
     module_file = function.handler.rpartition(".")[0]
     path = function.code_uri / f"{module_file.replace('.', '/')}.py"
-    module_name = f"hubfn_{function.short_name}"
+    module_name = f"hubfn_{function.short_name}" + (f"__{sandbox}" if sandbox > 1 else "")
     with _import_lock:
         module: ModuleType | None = sys.modules.get(module_name)
         if module is None:
@@ -71,10 +76,10 @@ def load_module(function: Function) -> ModuleType:
     return module
 
 
-def load_handler(function: Function) -> Callable[[Any, Any], Any]:
+def load_handler(function: Function, sandbox: int = 1) -> Callable[[Any, Any], Any]:
     """Import functions/<name>/app.py as its own module and return its handler."""
     handler: Callable[[Any, Any], Any] = getattr(
-        load_module(function), function.handler.rpartition(".")[2]
+        load_module(function, sandbox), function.handler.rpartition(".")[2]
     )
     return handler
 
@@ -84,10 +89,32 @@ class Runtime:
 
     def __init__(self, functions: dict[str, Function]) -> None:
         self.functions = functions
+        self._idle: dict[str, list[Callable[[Any, Any], Any]]] = {}
+        self._sandboxes: dict[str, int] = {}
+        self._pool_lock = threading.Lock()
+
+    def _acquire(self, logical_id: str) -> Callable[[Any, Any], Any]:
+        """An idle sandbox of the function, or a new one when all are busy (scale out)."""
+        with self._pool_lock:
+            idle = self._idle.setdefault(logical_id, [])
+            if idle:
+                return idle.pop()
+            sandbox = self._sandboxes.get(logical_id, 0) + 1
+            self._sandboxes[logical_id] = sandbox
+        return load_handler(self.functions[logical_id], sandbox)
 
     def invoke(self, logical_id: str, event: Any) -> Any:
         function = self.functions[logical_id]
-        handler = load_handler(function)
+        handler = self._acquire(logical_id)
+        try:
+            return self._run(function, logical_id, handler, event)
+        finally:
+            with self._pool_lock:
+                self._idle[logical_id].append(handler)
+
+    def _run(
+        self, function: Function, logical_id: str, handler: Callable[[Any, Any], Any], event: Any
+    ) -> Any:
         context = LocalContext(
             function_name=f"customer-hub-local-{logical_id}",
             memory_limit_in_mb=function.memory,

@@ -388,6 +388,12 @@ def _problem_components() -> dict[str, Any]:
     return responses
 
 
+def documented_routes(template: Template) -> list[HttpRoute]:
+    """Every HttpApi route but CORS preflights (`OPTIONS`, answered by the storefront's
+    preflight function): protocol machinery, not operations of the API."""
+    return [route for route in template.http_routes if route.method != "OPTIONS"]
+
+
 def generate(template: Template | None = None) -> dict[str, Any]:
     """The merged OpenAPI 3.1 document of every HttpApi route in template.yaml."""
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")  # clients built at import time
@@ -396,7 +402,7 @@ def generate(template: Template | None = None) -> dict[str, Any]:
     schemas: dict[str, Any] = {"Problem": PROBLEM_SCHEMA}
     operation_ids: set[str] = set()
     for route in sorted(
-        template.http_routes, key=lambda r: (r.path, _METHODS.index(r.method.lower()))
+        documented_routes(template), key=lambda r: (r.path, _METHODS.index(r.method.lower()))
     ):
         operation, own_schemas = _handler_schema(route, template)
         wanted = _reachable(operation, own_schemas)

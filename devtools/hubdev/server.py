@@ -113,4 +113,8 @@ class _Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(payload)
 
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve
+    def __getattr__(self, name: str) -> Any:
+        # Any method (TRACE, PROPFIND, ...) goes to routing, as API Gateway takes any verb.
+        if name.startswith("do_"):
+            return self._serve
+        raise AttributeError(name)

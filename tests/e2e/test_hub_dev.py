@@ -74,6 +74,7 @@ def test_merchant_lifecycle_over_http() -> None:
                 "validation",
             )
             assert http.post("/_local/drain").status_code == 200
+            assert http.request("TRACE", SETTINGS).status_code == 404, "any verb is routed"
             cli = subprocess.run(
                 [
                     sys.executable,

@@ -14,7 +14,7 @@ from openapi_spec_validator import validate
 from hubdev import openapi
 from hubdev.template import ROOT, HttpRoute, Template
 
-ROUTES = Template().http_routes
+ROUTES = openapi.documented_routes(Template())
 
 
 @pytest.fixture(scope="module")

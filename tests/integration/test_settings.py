@@ -81,6 +81,10 @@ def test_settings_validation(api: InProcessApi, merchant: CreatedMerchant) -> No
         422,
         "validation",
     )
+    not_utf8 = api.patch(
+        SETTINGS, api_key=key, body=b"\xff\xfe", headers={"content-type": "application/json"}
+    )
+    assert_problem(not_utf8, 422, "validation")
     changed = api.patch(
         SETTINGS, api_key=key, json_body={"timezone": "Australia/Sydney", "cart_window_hours": 48}
     ).json

@@ -25,7 +25,10 @@ from tests.support.devserver import hub_dev
 
 ROUTES = Template().http_routes
 MERCHANT_ROUTES = [r for r in ROUTES if r.authorizer == "MerchantApiKey"]
-SHOP_ROUTES = [r for r in ROUTES if r.path.startswith("/v1/shops/{merchant_id}/hub/")]
+# CORS preflights (OPTIONS) carry no credentials by design: not part of the token matrix.
+SHOP_ROUTES = [
+    r for r in ROUTES if r.path.startswith("/v1/shops/{merchant_id}/hub/") and r.method != "OPTIONS"
+]
 OPTIONAL_AUTH = {("GET", "/v1/shops/{merchant_id}/hub/loyalty")}
 WEBHOOK = "/v1/webhooks/shopify/{merchant_id}"
 SECRETS_SEEN: list[str] = []

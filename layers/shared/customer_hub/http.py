@@ -66,6 +66,11 @@ def make_app(*, enable_validation: bool = True) -> APIGatewayHttpResolver:
         detail = f"{where}: {first['msg']}" if where else str(first["msg"])
         return problem_response(ValidationProblem(detail, errors=errors))
 
+    @app.exception_handler(UnicodeDecodeError)
+    def _not_utf8(_exc: UnicodeDecodeError) -> Response[str]:
+        msg = "the request body is not UTF-8 encoded JSON"
+        return problem_response(ValidationProblem(msg, errors=[{"loc": ["body"], "msg": msg}]))
+
     @app.not_found
     def _not_found(_exc: Exception) -> Response[str]:
         return problem_response(NotFound("No such route."))

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
+import time
+from dataclasses import dataclass
 
 API_KEY_PREFIX = "chk_"
 
@@ -32,3 +35,78 @@ def bearer_token(authorization: str | None) -> str | None:
     if scheme.lower() != "bearer" or not token.strip():
         return None
     return token.strip()
+
+
+# ------------------------------------------------------------------ customer tokens (storefront)
+CUSTOMER_TOKEN_ALGORITHM = "HS256"  # noqa: S105 - an algorithm name, not a secret
+CUSTOMER_TOKEN_MAX_LIFETIME = 3600
+CUSTOMER_TOKEN_LEEWAY = 30
+_DIGITS = re.compile(r"^[0-9]{1,20}$")
+
+
+@dataclass(frozen=True)
+class Customer:
+    """A shopper identified by a valid customer token."""
+
+    shopify_customer_id: str
+    email: str
+
+
+class InvalidCustomerToken(ValueError):
+    """The token is not a valid customer token of this merchant (the reason is for logs)."""
+
+
+def mint_customer_token(
+    merchant_id: str,
+    secret: str,
+    sub: str,
+    email: str,
+    ttl: int = 300,
+    *,
+    issued_at: int | None = None,
+) -> str:
+    """A customer token as the shop's server side mints it (tests, demo storefront)."""
+    import jwt  # only the storefront needs PyJWT: other functions do not pay for its import
+
+    now = int(time.time()) if issued_at is None else issued_at
+    claims = {"iss": merchant_id, "sub": sub, "email": email, "iat": now, "exp": now + ttl}
+    return jwt.encode(claims, secret, algorithm=CUSTOMER_TOKEN_ALGORITHM)
+
+
+def verify_customer_token(
+    token: str, merchant_id: str, secret: str, *, now: float | None = None
+) -> Customer:
+    """API.md's customer token: HS256 only, `iss` = this merchant, `exp`/`iat` with a small
+    leeway, at most an hour long, `sub` digits and `email` present."""
+    import jwt
+
+    try:
+        header = jwt.get_unverified_header(token)
+        if header.get("alg") != CUSTOMER_TOKEN_ALGORITHM:
+            raise InvalidCustomerToken(f"algorithm {header.get('alg')!r}")
+        claims = jwt.decode(
+            token,
+            secret,
+            algorithms=[CUSTOMER_TOKEN_ALGORITHM],
+            issuer=merchant_id,
+            leeway=CUSTOMER_TOKEN_LEEWAY,
+            options={"require": ["exp", "iat", "iss", "sub", "email"], "verify_exp": False},
+        )
+    except jwt.PyJWTError as exc:
+        raise InvalidCustomerToken(type(exc).__name__) from exc
+    moment = time.time() if now is None else now
+    exp, iat = claims["exp"], claims["iat"]
+    if not isinstance(exp, int | float) or not isinstance(iat, int | float):
+        raise InvalidCustomerToken("exp/iat are not numbers")
+    if exp + CUSTOMER_TOKEN_LEEWAY < moment:
+        raise InvalidCustomerToken("expired")
+    if iat - CUSTOMER_TOKEN_LEEWAY > moment:
+        raise InvalidCustomerToken("issued in the future")
+    if exp - iat > CUSTOMER_TOKEN_MAX_LIFETIME:
+        raise InvalidCustomerToken("lifetime above one hour")
+    sub, email = claims["sub"], claims["email"]
+    if not isinstance(sub, str) or not _DIGITS.match(sub):
+        raise InvalidCustomerToken("sub is not a Shopify customer id")
+    if not isinstance(email, str) or "@" not in email or len(email) > 320:
+        raise InvalidCustomerToken("email missing")
+    return Customer(shopify_customer_id=sub, email=email.strip().lower())

@@ -11,6 +11,15 @@ table, every key scoped to one merchant:
 - `MERCHANT#<m>#SHOPPER#<shopify customer id>` / `COUPON#<fulfillment id>` — coupons bound to
   the shopper who redeemed them in the hub, so they stay listed when the email changes.
 
+- `MERCHANT#<m>#CODE#<CODE>` / `COUPON#<fulfillment id>` — coupon code → where the coupon lives
+  (email, shopper), written with the coupon; orders using the code mark it used.
+
+Coupons carry hub-owned fields (`HUB_COUPON_FIELDS`: the shopper who redeemed or applied it,
+`applied_at`, `used_in_order_id`) that Smile writes never clear. A customer item may carry the
+redemption guard's `reserved` / `reserve_until` (points held by redemptions in flight,
+`customer_hub.redemption`); a sync write replaces the item and so drops them, which is right:
+the new balance comes from Smile.
+
 A shopper's read is therefore one Query per partition (email, shopper). Writes never move an
 item backwards: a snapshot carrying an older Smile `updated_at` than the stored one is ignored.
 """
@@ -206,27 +215,75 @@ def save_customer(merchant_id: str, snapshot: CustomerSnapshot) -> bool:
     )
 
 
-def save_coupon(merchant_id: str, email: str, coupon: CouponRecord) -> bool:
-    """Store a coupon under its owner's email partition (and the shopper's, when known)."""
-    written = _put_if_newer(
-        {
-            "pk": email_pk(merchant_id, email),
-            "sk": f"COUPON#{coupon.fulfillment_id}",
-            **coupon.model_dump(mode="json"),
-        }
-    )
-    if coupon.shopify_customer_id:
-        written = (
-            _put_if_newer(
-                {
-                    "pk": shopper_pk(merchant_id, coupon.shopify_customer_id),
-                    "sk": f"COUPON#{coupon.fulfillment_id}",
-                    **coupon.model_dump(mode="json"),
-                }
-            )
-            or written
+# Coupon fields the hub owns (the shopper who redeemed or applied it, when, the order that used
+# it): a sync write from Smile never clears them, a hub write that names them replaces them.
+HUB_COUPON_FIELDS = ("shopify_customer_id", "applied_at", "used_in_order_id")
+
+
+def code_pk(merchant_id: str, code: str) -> str:
+    """The lookup partition of a coupon code (Shopify discount codes are case-insensitive)."""
+    return f"{merchant_pk(merchant_id)}#CODE#{code.strip().upper()}"
+
+
+def _update_coupon_if_newer(pk: str, coupon: CouponRecord) -> bool:
+    """Write Smile's fields (unless the stored coupon is newer) and keep the hub's own fields."""
+    data = coupon.model_dump(mode="json")
+    sets, values, names = [], {":updated": coupon.updated_at}, {}
+    for index, (name, value) in enumerate(data.items()):
+        if name in HUB_COUPON_FIELDS and value is None:
+            continue
+        names[f"#f{index}"] = name
+        values[f":v{index}"] = value
+        sets.append(f"#f{index} = :v{index}")
+    table = _data()
+    try:
+        table.update(
+            pk,
+            f"COUPON#{coupon.fulfillment_id}",
+            "SET " + ", ".join(sets),
+            values=values,
+            names=names,
+            condition="attribute_not_exists(pk) OR updated_at <= :updated",
         )
+    except table._client.exceptions.ConditionalCheckFailedException:
+        return False
+    return True
+
+
+def save_coupon(merchant_id: str, email: str, coupon: CouponRecord) -> bool:
+    """Store a coupon under its owner's email partition (and the shopper's, when known).
+
+    A coupon with a code is also indexed by code (`MERCHANT#<m>#CODE#<CODE>` /
+    `COUPON#<fulfillment id>` → email, shopper), so an order using the code can mark it used.
+    """
+    written = _update_coupon_if_newer(email_pk(merchant_id, email), coupon)
+    if coupon.shopify_customer_id:
+        shopper = _update_coupon_if_newer(
+            shopper_pk(merchant_id, coupon.shopify_customer_id), coupon
+        )
+        written = shopper or written
+    if written:
+        index_coupon_code(merchant_id, email, coupon, coupon.shopify_customer_id)
     return written
+
+
+def index_coupon_code(
+    merchant_id: str, email: str, coupon: CouponRecord, shopify_customer_id: str | None
+) -> None:
+    """Code → where the coupon lives (email and shopper partitions), for orders using it."""
+    if not coupon.code:
+        return
+    sets = ["email = :email", "fulfillment_id = :id"]
+    values: dict[str, Any] = {":email": email.strip().lower(), ":id": coupon.fulfillment_id}
+    if shopify_customer_id:
+        sets.append("shopify_customer_id = :shopper")
+        values[":shopper"] = shopify_customer_id
+    _data().update(
+        code_pk(merchant_id, coupon.code),
+        f"COUPON#{coupon.fulfillment_id}",
+        "SET " + ", ".join(sets),
+        values=values,
+    )
 
 
 class ShopperView(BaseModel):
@@ -258,3 +315,87 @@ def choose_customer(customers: list[CustomerSnapshot]) -> CustomerSnapshot | Non
     if not customers:
         return None
     return min(customers, key=lambda c: (c.state != "member", c.smile_customer_id))
+
+
+# ------------------------------------------------------------------ the sync's coupon write
+# Fields Smile owns; the rest of a CouponRecord (shopify_customer_id, applied_at,
+# used_in_order_id) is written by the hub and must survive a sync.
+SMILE_COUPON_FIELDS = (
+    "smile_customer_id",
+    "name",
+    "code",
+    "fulfillment_status",
+    "usage_status",
+    "image_url",
+    "usage_instructions",
+    "expires_at",
+    "used_at",
+    "updated_at",
+)
+
+
+def _merge_smile_fields(pk: str, coupon: CouponRecord) -> dict[str, Any] | None:
+    """Update only Smile's fields, never backwards. The item after the write, or None."""
+    table = _data()
+    values = coupon.model_dump(mode="json")
+    names = {f"#f{i}": name for i, name in enumerate(SMILE_COUPON_FIELDS)}
+    sets, removes = ["fulfillment_id = :fid"], []
+    expression_values: dict[str, Any] = {
+        ":fid": coupon.fulfillment_id,
+        ":updated": coupon.updated_at,
+    }
+    for i, name in enumerate(SMILE_COUPON_FIELDS):
+        if values[name] is None:
+            removes.append(f"#f{i}")
+        else:
+            sets.append(f"#f{i} = :v{i}")
+            expression_values[f":v{i}"] = values[name]
+    expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+    try:
+        return table.update(
+            pk,
+            f"COUPON#{coupon.fulfillment_id}",
+            expression,
+            values=expression_values,
+            names={**names, "#updated": "updated_at"},
+            condition="attribute_not_exists(pk) OR #updated <= :updated",
+            return_values="ALL_NEW",
+        )
+    except table._client.exceptions.ConditionalCheckFailedException:
+        return None
+
+
+def _create_coupon(pk: str, coupon: CouponRecord) -> bool:
+    table = _data()
+    try:
+        table.put(
+            {"pk": pk, "sk": f"COUPON#{coupon.fulfillment_id}", **coupon.model_dump(mode="json")},
+            ConditionExpression="attribute_not_exists(pk)",
+        )
+    except table._client.exceptions.ConditionalCheckFailedException:
+        return False
+    return True
+
+
+def merge_coupon_from_smile(
+    merchant_id: str, email: str, coupon: CouponRecord, *, probably_new: bool = False
+) -> bool:
+    """The sync's write of a reward fulfillment: Smile's fields only, never backwards.
+
+    Unlike `save_coupon`, fields the hub owns (`shopify_customer_id`, `applied_at`,
+    `used_in_order_id`) are kept; when the stored coupon names its shopper, the copy in the
+    shopper partition is updated too. `probably_new` tries a plain create first (cheaper).
+    True when written.
+    """
+    pk = email_pk(merchant_id, email)
+    if probably_new and not coupon.shopify_customer_id and _create_coupon(pk, coupon):
+        index_coupon_code(merchant_id, email, coupon, None)
+        return True
+    stored = _merge_smile_fields(pk, coupon)
+    if stored is None:
+        return False
+    shopper = stored.get("shopify_customer_id") or coupon.shopify_customer_id
+    if shopper:
+        _merge_smile_fields(shopper_pk(merchant_id, str(shopper)), coupon)
+    index_coupon_code(merchant_id, email, coupon, str(shopper) if shopper else None)
+    return True

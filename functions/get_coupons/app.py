@@ -1,0 +1,24 @@
+"""GET /v1/shops/{merchant_id}/hub/coupons — the Coupons page (not-member shoppers too)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from customer_hub import shoppers
+from customer_hub.http import make_app
+from customer_hub.storefront import required_shopper, storefront_merchant, storefront_route
+
+logger = Logger()
+app = make_app()
+
+
+@app.get("/v1/shops/<merchant_id>/hub/coupons")
+def get_coupons(merchant_id: str) -> dict[str, Any]:
+    merchant = storefront_merchant(merchant_id)
+    data = shoppers.load(merchant, required_shopper(merchant), need_program=False)
+    return shoppers.coupons_body(data)
+
+
+handler = storefront_route(app, logger)

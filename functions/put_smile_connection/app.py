@@ -1,0 +1,31 @@
+"""PUT /v1/admin/smile/connection — verify a Smile.io API key, store it as a secret, sync."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler.openapi.params import Body
+
+from customer_hub.http import make_app, merchant_id_from_authorizer, merchant_route
+from customer_hub.smile import connection, jobs
+
+logger = Logger()
+app = make_app()
+
+
+@app.put("/v1/admin/smile/connection")
+def put_smile_connection(
+    request: Annotated[connection.SmileConnectionRequest, Body(embed=False)],
+) -> dict[str, Any]:
+    merchant_id = merchant_id_from_authorizer(app)
+    connection.connect(merchant_id, request.api_key)
+    try:
+        jobs.enqueue(merchant_id, "connect")
+    except Exception:  # the 5-minute schedule syncs it anyway
+        logger.exception("first sync not enqueued")
+    logger.info("smile connected")
+    return {"connected": True}
+
+
+handler = merchant_route(app, logger)

@@ -1,0 +1,49 @@
+"""POST /v1/shops/{merchant_id}/hub/rewards/{points_product_id}/redeem — points for a coupon."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import Response
+
+from customer_hub import redemption
+from customer_hub.http import json_response, make_app
+from customer_hub.idempotency import check_key
+from customer_hub.storefront import (
+    parse_body,
+    request_header,
+    required_shopper,
+    storefront_merchant,
+    storefront_route,
+)
+
+logger = Logger()
+app = make_app()
+
+# The body and the key are read from this invocation's own event (`customer_hub.storefront`),
+# not through Powertools' parameters; the document still describes them.
+_DOCUMENTED = {
+    "description": "Header `Idempotency-Key` (1-255 printable ASCII characters) is required: "
+    "the same key and body replay the first 201 (`Idempotent-Replayed: true`), another body is "
+    "422 `idempotency-key-reused`, a request still in flight is 409 `idempotency-key-in-use`.",
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": redemption.RedeemBody.model_json_schema()}},
+    },
+}
+
+
+@app.post(
+    "/v1/shops/<merchant_id>/hub/rewards/<points_product_id>/redeem",
+    openapi_extensions=_DOCUMENTED,
+)
+def redeem_reward(merchant_id: str, points_product_id: str) -> Response[str]:
+    merchant = storefront_merchant(merchant_id)
+    shopper = required_shopper(merchant)
+    key = check_key(request_header("idempotency-key"))
+    body = parse_body(redemption.RedeemBody)
+    result, replayed = redemption.redeem(merchant, shopper, points_product_id, body, key)
+    headers = {"Idempotent-Replayed": "true"} if replayed else {}
+    return json_response(201, result, headers)
+
+
+handler = storefront_route(app, logger)

@@ -1,0 +1,103 @@
+"""Freshness of a shopper's snapshot: refresh that one customer from Smile within a budget.
+
+A read whose snapshot is older than `SNAPSHOT_MAX_AGE_SECONDS` (default 10 minutes) asks Smile
+for the customer (and, when the shopper has coupons Smile is still issuing, for their
+fulfillments) within `READ_BUDGET_SECONDS` in all, and stores what it learns; when Smile is slow
+or down the read is served from the snapshot, whose `synced_at` tells the UI how old it is.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import TYPE_CHECKING
+
+from aws_lambda_powertools import Logger
+
+from customer_hub import clock
+from customer_hub.identity import Customer
+from customer_hub.merchants import Merchant
+from customer_hub.smile_access import READ_BUDGET_SECONDS, client_for
+from customer_hub.snapshots import CouponRecord, CustomerSnapshot, save_coupon, save_customer
+
+if TYPE_CHECKING:
+    from customer_hub.smile import SmileClient
+
+DEFAULT_MAX_AGE_SECONDS = 600
+MIN_SECONDS_FOR_SECOND_CALL = 0.6
+
+logger = Logger()
+
+
+def max_age_seconds() -> float:
+    return float(os.environ.get("SNAPSHOT_MAX_AGE_SECONDS") or DEFAULT_MAX_AGE_SECONDS)
+
+
+def is_stale(customer: CustomerSnapshot | None) -> bool:
+    if customer is None:
+        return False
+    age = (clock.now() - clock.parse_iso(customer.synced_at)).total_seconds()
+    return age > max_age_seconds()
+
+
+def refreshed(
+    merchant: Merchant,
+    shopper: Customer,
+    customer: CustomerSnapshot | None,
+    coupons: list[CouponRecord],
+) -> tuple[CustomerSnapshot | None, list[CouponRecord]]:
+    """The customer and coupons, refreshed from Smile when stale or pending (best effort)."""
+    pending = [c for c in coupons if c.fulfillment_status == "pending"]
+    stale = is_stale(customer)
+    if not stale and not pending:
+        return customer, coupons
+    smile = client_for(merchant.merchant_id, "read")
+    if smile is None:
+        return customer, coupons
+    from customer_hub.smile import SmileError
+
+    deadline = time.monotonic() + READ_BUDGET_SECONDS
+    with smile:
+        try:
+            if stale and customer is not None:
+                customer = _refresh_customer(merchant, shopper, customer, smile)
+            if pending and deadline - time.monotonic() >= MIN_SECONDS_FOR_SECOND_CALL:
+                coupons = _complete_pending(merchant, shopper, coupons, pending, smile)
+        except SmileError as exc:
+            logger.info("serving the snapshot: Smile refresh failed", extra={"error": str(exc)})
+        except ValueError as exc:
+            logger.warning("Smile answer not usable", extra={"error": str(exc)})
+    return customer, coupons
+
+
+def _refresh_customer(
+    merchant: Merchant, shopper: Customer, customer: CustomerSnapshot, smile: SmileClient
+) -> CustomerSnapshot | None:
+    fresh = smile.get_customer(customer.smile_customer_id)
+    snapshot: CustomerSnapshot = fresh.snapshot(clock.iso(clock.now()))
+    save_customer(merchant.merchant_id, snapshot)
+    if snapshot.email != shopper.email:
+        return None  # the Smile customer moved to another email: not this shopper's any more
+    return snapshot
+
+
+def _complete_pending(
+    merchant: Merchant,
+    shopper: Customer,
+    coupons: list[CouponRecord],
+    pending: list[CouponRecord],
+    smile: SmileClient,
+) -> list[CouponRecord]:
+    by_id = {c.fulfillment_id: c for c in coupons}
+    for customer_id in sorted({c.smile_customer_id for c in pending}):
+        since = min(c.updated_at for c in pending if c.smile_customer_id == customer_id)
+        listed = smile.list_reward_fulfillments(customer_id, updated_at_min=since)
+        for fulfillment in listed:
+            known = by_id.get(fulfillment.id)
+            if known is None or known.fulfillment_status != "pending":
+                continue
+            update = fulfillment.coupon(known.shopify_customer_id)
+            update = update.model_copy(update={"applied_at": known.applied_at})
+            save_coupon(merchant.merchant_id, shopper.email, update)
+            by_id[fulfillment.id] = update
+    return list(by_id.values())

@@ -1,0 +1,433 @@
+"""The Smile.io REST client: bearer key, timeouts, rate limit, retries, both paginations.
+
+    with SmileClient(api_key) as smile:
+        settings = smile.get_points_settings()
+        for customer in smile.iter_customers(updated_at_min="2026-11-23T10:00:00Z"):
+            ...
+
+Retries (429, 5xx, timeouts, connection failures) use exponential backoff with full jitter,
+bounded by `RetryPolicy.max_attempts` and `RetryPolicy.max_seconds`. A purchase is retried only
+when Smile cannot have processed it (429 or a failed connection): Smile has no idempotency key,
+so a retried purchase after a 5xx or a read timeout could spend the points twice.
+The key is sent only in the Authorization header; it is never logged, and it is redacted from
+any error body.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Self
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from customer_hub.config import config
+from customer_hub.smile.errors import (
+    SmileError,
+    SmileInvalidResponse,
+    SmileNotFound,
+    SmileUnavailable,
+    error_for,
+    redact,
+)
+from customer_hub.smile.models import (
+    Customer,
+    EarningRule,
+    Page,
+    PointsProduct,
+    PointsPurchase,
+    PointsSettings,
+    RewardFulfillment,
+    VipTier,
+)
+from customer_hub.smile.ratelimit import (
+    SMILE_REQUESTS_PER_SECOND,
+    WINDOW_MARGIN_SECONDS,
+    RateLimiter,
+    limiter_for,
+)
+
+log = logging.getLogger("customer_hub.smile")
+
+MAX_PAGE_SIZE = 250
+_RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 6
+    base_delay: float = 0.25
+    max_delay: float = 4.0
+    max_seconds: float = 20.0  # total time one call may spend, waits included
+
+    def delay(self, attempt: int, retry_after: float | None = None) -> float:
+        """Full jitter: uniform in [0, min(max_delay, base * 2^attempt)], or Retry-After."""
+        if retry_after is not None:
+            return min(retry_after, self.max_delay)
+        return random.uniform(0, min(self.max_delay, self.base_delay * 2**attempt))
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    connect: float = 3.0
+    read: float = 10.0
+
+    def httpx(self) -> httpx.Timeout:
+        return httpx.Timeout(self.read, connect=self.connect)
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("retry-after")
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _json(response: httpx.Response, path: str) -> Any:
+    if not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError as exc:
+        raise SmileInvalidResponse(
+            "Smile.io answered with something other than JSON",
+            status=response.status_code,
+            path=path,
+        ) from exc
+
+
+def _parse[T: BaseModel](model: type[T], data: Any, path: str) -> T:
+    """One object Smile must have sent in this shape."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise SmileInvalidResponse(
+            f"Smile.io sent an unexpected {model.__name__}: {exc.error_count()} problem(s)",
+            path=path,
+        ) from exc
+
+
+def _parse_items[T: BaseModel](model: type[T], items: Any, path: str) -> list[T]:
+    """List items in this shape; one malformed item is logged and skipped, not fatal."""
+    parsed: list[T] = []
+    for item in items if isinstance(items, list) else []:
+        try:
+            parsed.append(model.model_validate(item))
+        except ValidationError as exc:
+            item_id = item.get("id") if isinstance(item, dict) else None
+            log.warning(
+                "smile item skipped",
+                extra={"path": path, "id": item_id, "problems": exc.error_count()},
+            )
+    return parsed
+
+
+def _cursor(metadata: Any) -> str | None:
+    """`""` and `null` both mean "no more pages"."""
+    if not isinstance(metadata, dict):
+        return None
+    value = metadata.get("next_cursor")
+    return value if isinstance(value, str) and value else None
+
+
+class SmileClient:
+    """One merchant's Smile.io account. Thread-safe; counts the requests it sends."""
+
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        base_url: str | None = None,
+        timeouts: Timeouts | None = None,
+        retry: RetryPolicy | None = None,
+        rate_per_second: int = SMILE_REQUESTS_PER_SECOND,
+        limiter: RateLimiter | None = None,
+        transport: httpx.BaseTransport | None = None,
+        event_hooks: Mapping[str, list[Callable[..., Any]]] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if not api_key:
+            raise ValueError("a Smile API key is required")
+        self._key = api_key
+        self.base_url = (base_url or config().smile_api_base_url).rstrip("/")
+        self.retry = retry or RetryPolicy()
+        self.limiter = limiter or limiter_for(api_key, rate_per_second, 1.0 + WINDOW_MARGIN_SECONDS)
+        self._sleep = sleep
+        self.requests_made = 0
+        self._count_lock = threading.Lock()
+        self._http = httpx.Client(
+            base_url=self.base_url,
+            timeout=(timeouts or Timeouts()).httpx(),
+            headers={
+                "Authorization": f"Bearer {api_key}",
+                "Accept": "application/json",
+                "User-Agent": "customer-hub",
+            },
+            transport=transport,
+            event_hooks={k: list(v) for k, v in (event_hooks or {}).items()},
+        )
+
+    def __repr__(self) -> str:
+        return f"SmileClient(base_url={self.base_url!r})"
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    # ------------------------------------------------------------------ transport
+    def _send(self, method: str, path: str, params: Mapping[str, Any] | None, body: Any) -> Any:
+        self.limiter.acquire()
+        with self._count_lock:
+            self.requests_made += 1
+        return self._http.request(
+            method,
+            path,
+            params={k: v for k, v in (params or {}).items() if v is not None},
+            json=body,
+        )
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        body: Any = None,
+        retry_unsafe: bool = True,
+    ) -> Any:
+        """One call with retries; returns the decoded JSON body (None when empty).
+
+        `retry_unsafe=False` retries only failures Smile cannot have acted on (429, connect).
+        """
+        started = time.monotonic()
+        attempt = 0
+        while True:
+            retry_after: float | None = None
+            try:
+                response = self._send(method, path, params, body)
+            except httpx.TimeoutException as exc:
+                safe = isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout)
+                failure: SmileError = SmileUnavailable(
+                    f"Smile.io timed out ({type(exc).__name__})", path=path
+                )
+            except httpx.TransportError as exc:
+                safe = isinstance(exc, httpx.ConnectError)
+                failure = SmileUnavailable(
+                    f"Smile.io could not be reached ({type(exc).__name__})", path=path
+                )
+            else:
+                if response.status_code < 400:
+                    return _json(response, path)
+                failure = error_for(response.status_code, redact(response.text, self._key), path)
+                if response.status_code not in _RETRY_STATUSES:
+                    raise failure
+                safe = response.status_code == 429
+                retry_after = _retry_after(response)
+            attempt += 1
+            delay = self.retry.delay(attempt, retry_after)
+            out_of_time = time.monotonic() - started + delay > self.retry.max_seconds
+            if attempt >= self.retry.max_attempts or out_of_time or not (safe or retry_unsafe):
+                log.warning(
+                    "smile request failed",
+                    extra={"path": path, "status": failure.status, "attempts": attempt},
+                )
+                raise failure
+            log.info(
+                "smile request retried",
+                extra={"path": path, "status": failure.status, "attempt": attempt},
+            )
+            self._sleep(delay)
+
+    def get(self, path: str, **params: Any) -> Any:
+        return self.request("GET", path, params=params)
+
+    # ------------------------------------------------------------------ program
+    def get_points_settings(self) -> PointsSettings:
+        data = self.get("/points_settings") or {}
+        return _parse(PointsSettings, data.get("points_settings"), "/points_settings")
+
+    def verify(self) -> PointsSettings:
+        """The cheapest authenticated call: raises SmileUnauthorized for a rejected key."""
+        return self.get_points_settings()
+
+    def list_points_products(
+        self, *, exchange_type: str | None = None, page_size: int = MAX_PAGE_SIZE
+    ) -> list[PointsProduct]:
+        """Page-number pagination: the last page is the one shorter than `page_size`."""
+        products: list[PointsProduct] = []
+        page = 1
+        while True:
+            data = self.get(
+                "/points_products", exchange_type=exchange_type, page=page, page_size=page_size
+            )
+            items = (data or {}).get("points_products") or []
+            products += _parse_items(PointsProduct, items, "/points_products")
+            if len(items) < page_size:
+                return products
+            page += 1
+
+    def list_earning_rules(self) -> list[EarningRule]:
+        return list(self._iter("/earning_rules", "earning_rules", EarningRule, {}))
+
+    def list_vip_tiers(self) -> list[VipTier]:
+        data = self.get("/vip_tiers") or {}
+        return _parse_items(VipTier, data.get("vip_tiers"), "/vip_tiers")
+
+    def get_referral_settings(self) -> dict[str, Any] | None:
+        """Referral program settings (absent from the public OpenAPI profile); None if unknown."""
+        try:
+            data = self.get("/referral_settings") or {}
+        except SmileNotFound:
+            return None
+        settings = data.get("referral_settings")
+        return settings if isinstance(settings, dict) else None
+
+    # ------------------------------------------------------------------ customers
+    def customers_page(
+        self,
+        *,
+        cursor: str | None = None,
+        updated_at_min: str | None = None,
+        email: str | None = None,
+        state: str | None = None,
+        limit: int = MAX_PAGE_SIZE,
+        include_vip_status: bool = True,
+    ) -> Page[Customer]:
+        return self._page(
+            "/customers",
+            "customers",
+            Customer,
+            {
+                "cursor": cursor,
+                "updated_at_min": updated_at_min,
+                "email": email,
+                "state": state,
+                "limit": limit,
+                "include": "vip_status" if include_vip_status else None,
+            },
+        )
+
+    def iter_customers(self, **filters: Any) -> Iterator[Customer]:
+        filters.setdefault("include", "vip_status")
+        filters.setdefault("limit", MAX_PAGE_SIZE)
+        return self._iter("/customers", "customers", Customer, filters)
+
+    def get_customer(self, customer_id: int, *, include_vip_status: bool = True) -> Customer:
+        data = self.get(
+            f"/customers/{int(customer_id)}",
+            include="vip_status" if include_vip_status else None,
+        )
+        return _parse(Customer, (data or {}).get("customer"), "/customers/{id}")
+
+    def find_customers_by_email(self, email: str) -> list[Customer]:
+        """Every Smile customer with this email (emails are not unique in Smile)."""
+        wanted = email.strip().lower()
+        found = self.iter_customers(email=email.strip())
+        return [c for c in found if (c.email or "").strip().lower() == wanted]
+
+    # ------------------------------------------------------------------ rewards
+    def purchase(
+        self, points_product_id: int, customer_id: int, points_to_spend: int | None = None
+    ) -> PointsPurchase:
+        """Spend points on a points product (201). Never retried once Smile may have acted."""
+        body: dict[str, Any] = {"customer_id": int(customer_id)}
+        if points_to_spend is not None:
+            body["points_to_spend"] = int(points_to_spend)
+        data = self.request(
+            "POST",
+            f"/points_products/{int(points_product_id)}/purchase",
+            body=body,
+            retry_unsafe=False,
+        )
+        return _parse(PointsPurchase, (data or {}).get("points_purchase"), "/purchase")
+
+    def fulfillments_page(
+        self,
+        *,
+        cursor: str | None = None,
+        customer_id: int | None = None,
+        updated_at_min: str | None = None,
+        fulfillment_status: str | None = None,
+        usage_status: str | None = None,
+        limit: int = MAX_PAGE_SIZE,
+    ) -> Page[RewardFulfillment]:
+        return self._page(
+            "/reward_fulfillments",
+            "reward_fulfillments",
+            RewardFulfillment,
+            {
+                "cursor": cursor,
+                "customer_id": customer_id,
+                "updated_at_min": updated_at_min,
+                "fulfillment_status": fulfillment_status,
+                "usage_status": usage_status,
+                "limit": limit,
+            },
+        )
+
+    def list_reward_fulfillments(
+        self, customer_id: int, *, updated_at_min: str | None = None
+    ) -> list[RewardFulfillment]:
+        return list(
+            self._iter(
+                "/reward_fulfillments",
+                "reward_fulfillments",
+                RewardFulfillment,
+                {
+                    "customer_id": int(customer_id),
+                    "updated_at_min": updated_at_min,
+                    "limit": MAX_PAGE_SIZE,
+                },
+            )
+        )
+
+    def get_reward_fulfillment(
+        self, fulfillment_id: int, customer_id: int, *, updated_at_min: str | None = None
+    ) -> RewardFulfillment | None:
+        """One fulfillment. Smile has no GET /reward_fulfillments/{id}: list the customer's."""
+        for page_item in self._iter(
+            "/reward_fulfillments",
+            "reward_fulfillments",
+            RewardFulfillment,
+            {
+                "customer_id": int(customer_id),
+                "updated_at_min": updated_at_min,
+                "limit": MAX_PAGE_SIZE,
+            },
+        ):
+            if page_item.id == fulfillment_id:
+                return page_item
+        return None
+
+    # ------------------------------------------------------------------ pagination
+    def _page[T: BaseModel](
+        self, path: str, envelope: str, model: type[T], params: Mapping[str, Any]
+    ) -> Page[T]:
+        data = self.get(path, **params) or {}
+        items = _parse_items(model, data.get(envelope), path)
+        return Page[T](items=items, next_cursor=_cursor(data.get("metadata")))
+
+    def _iter[T: BaseModel](
+        self, path: str, envelope: str, model: type[T], params: Mapping[str, Any]
+    ) -> Iterator[T]:
+        params = {"limit": MAX_PAGE_SIZE, **params}
+        cursor: str | None = None
+        seen: set[str] = set()
+        while True:
+            page = self._page(path, envelope, model, {**params, "cursor": cursor})
+            yield from page.items
+            if page.next_cursor is None or page.next_cursor in seen:
+                return
+            seen.add(page.next_cursor)
+            cursor = page.next_cursor

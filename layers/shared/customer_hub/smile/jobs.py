@@ -1,0 +1,108 @@
+"""Sync jobs on the SQS FIFO queue: one message group per merchant.
+
+The queue is what makes "at most one sync per merchant, merchants in parallel" true: FIFO
+delivers a group's next message only after the previous one is deleted, and the worker
+(batch size 1) scales out across groups. The scheduler's deduplication id names the merchant
+and the 5-minute slot, so a repeated fan-out in one slot enqueues nothing new.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Callable, Iterable
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from customer_hub import clock
+from customer_hub.aws import client
+from customer_hub.config import config
+from customer_hub.smile import connection
+from customer_hub.smile.client import SmileClient
+from customer_hub.smile.sync import Outcome, Sync
+
+log = logging.getLogger("customer_hub.smile.jobs")
+
+SLOT_SECONDS = 300
+Reason = Literal["schedule", "manual", "connect", "continue"]
+
+# Keyword arguments for every SmileClient the worker builds (tests shorten the backoff).
+client_options: dict[str, Any] = {}
+# Keyword arguments for every Sync the worker runs (tests and benchmarks shrink pages).
+sync_options: dict[str, Any] = {}
+
+
+class SyncJob(BaseModel):
+    merchant_id: str
+    reason: Reason = "schedule"
+
+
+def _message(job: SyncJob, dedup: str) -> dict[str, Any]:
+    return {
+        "MessageBody": job.model_dump_json(),
+        "MessageGroupId": job.merchant_id,
+        "MessageDeduplicationId": dedup[:128],
+    }
+
+
+def enqueue(merchant_id: str, reason: Reason, dedup: str | None = None) -> None:
+    job = SyncJob(merchant_id=merchant_id, reason=reason)
+    client("sqs").send_message(
+        QueueUrl=config().sync_queue_url,
+        **_message(job, dedup or f"{merchant_id}-{reason}-{uuid.uuid4().hex}"),
+    )
+
+
+def fan_out(merchant_ids: Iterable[str] | None = None) -> int:
+    """One job per connected merchant for the current time slot; returns how many were sent."""
+    slot = int(clock.now().timestamp()) // SLOT_SECONDS
+    ids = list(connection.connected_merchants() if merchant_ids is None else merchant_ids)
+    sqs = client("sqs")
+    for start in range(0, len(ids), 10):
+        entries = [
+            {"Id": str(i), **_message(SyncJob(merchant_id=m), f"{m}-slot-{slot}")}
+            for i, m in enumerate(ids[start : start + 10])
+        ]
+        response = sqs.send_message_batch(QueueUrl=config().sync_queue_url, Entries=entries)
+        for failed in response.get("Failed", []):
+            log.error("sync job not enqueued", extra={"code": failed.get("Code")})
+    return len(ids)
+
+
+def run_job(
+    job: SyncJob,
+    remaining_seconds: Callable[[], float],
+    client_factory: Callable[..., SmileClient] = SmileClient,
+) -> Outcome | Literal["skipped"]:
+    """Run or resume the merchant's sync; re-enqueue it when time ran out before the end."""
+    if not connection.is_connected(job.merchant_id):
+        return "skipped"
+    api_key = connection.api_key_for(job.merchant_id)
+    if api_key is None:
+        return "skipped"
+    with client_factory(api_key, **client_options) as smile:
+        options = {"remaining_seconds": remaining_seconds, **sync_options}
+        sync = Sync(job.merchant_id, smile, **options)
+        outcome = sync.run()
+        state = sync.state
+    log.info(
+        "smile sync step",
+        extra={
+            "merchant_id": job.merchant_id,
+            "outcome": outcome,
+            "phase": state.phase,
+            "customers_synced": state.customers_synced,
+            "requests_made": state.requests_made,
+        },
+    )
+    if outcome == "continue":
+        enqueue(
+            job.merchant_id, "continue", f"{job.merchant_id}-{state.run_id}-{state.invocations}"
+        )
+    return outcome
+
+
+def parse_job(body: str) -> SyncJob:
+    return SyncJob.model_validate(json.loads(body))

@@ -1,0 +1,71 @@
+"""Pure pieces of the Smile client: the rate limiter, error parsing, backoff bounds, models."""
+
+from __future__ import annotations
+
+from customer_hub.smile import RateLimiter, RetryPolicy, RewardFulfillment
+from customer_hub.smile.errors import (
+    SmileRateLimited,
+    SmileUnauthorized,
+    SmileUnavailable,
+    error_for,
+    error_message,
+    redact,
+)
+
+
+class FakeTime:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def test_limiter_never_lets_more_than_rate_through_in_any_window() -> None:
+    fake = FakeTime()
+    limiter = RateLimiter(10, 1.0, clock=fake.clock, sleep=fake.sleep)
+    sent = []
+    for _ in range(35):
+        limiter.acquire()
+        sent.append(fake.now)
+    for i, start in enumerate(sent):
+        assert sum(1 for t in sent[i:] if t - start < 1.0) <= 10
+    assert sent[-1] - sent[0] >= 3.0
+
+
+def test_error_bodies_are_parsed_defensively() -> None:
+    assert error_message('{"error": {"message": "Not enough points"}}') == "Not enough points"
+    assert error_message('{"errors": [{"message": "bad id"}]}') == "bad id"
+    assert error_message('{"error": "invalid_token"}') == "invalid_token"
+    assert error_message("<html>502 Bad Gateway</html>") == ""
+    assert error_message("[]") == ""
+    assert isinstance(error_for(401, "", "/x"), SmileUnauthorized)
+    assert isinstance(error_for(429, "", "/x"), SmileRateLimited)
+    assert isinstance(error_for(429, "", "/x"), SmileUnavailable)
+    assert isinstance(error_for(504, "oops", "/x"), SmileUnavailable)
+    assert str(error_for(500, "", "/customers")) == "Smile.io answered 500 (500 on /customers)"
+
+
+def test_the_key_is_redacted_from_echoed_bodies() -> None:
+    assert redact('{"error": "bad key sk_live_123"}', "sk_live_123") == (
+        '{"error": "bad key [redacted]"}'
+    )
+
+
+def test_backoff_is_bounded_and_honours_retry_after() -> None:
+    policy = RetryPolicy(base_delay=0.5, max_delay=4.0)
+    assert all(0 <= policy.delay(attempt) <= 4.0 for attempt in range(1, 20) for _ in range(20))
+    assert policy.delay(3, retry_after=2.0) == 2.0
+    assert policy.delay(3, retry_after=60.0) == 4.0
+
+
+def test_blank_codes_mean_no_code_yet() -> None:
+    pending = RewardFulfillment.model_validate(
+        {"id": 1, "customer_id": 2, "code": "", "fulfillment_status": "pending",
+         "updated_at": "2026-11-23T10:00:00.000Z"}
+    )  # fmt: skip
+    assert pending.code is None
+    assert pending.coupon().fulfillment_status == "pending"
