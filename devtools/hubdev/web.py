@@ -13,17 +13,17 @@ import hashlib
 import json
 import mimetypes
 import re
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
 
-import jwt
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from customer_hub.identity import mint_customer_token
 from customer_hub.secrets import merchant_credentials
 from hubdev.server import LocalServer, Reply, json_reply, problem_reply
+from hubdev.smile_demo import demo_shoppers
 
 WEB_ROOT = Path(__file__).resolve().parents[2] / "web"
 TOKEN_SECONDS = 3600
@@ -38,15 +38,6 @@ STATE_LABELS = {
 _TYPES = {".js": "text/javascript", ".mjs": "text/javascript", ".css": "text/css"}
 
 
-def demo_shoppers() -> dict[str, str | None]:
-    """One demo shopper's email per loyalty state, from the Smile.io stand-in's demo program."""
-    try:
-        from hubdev.smile_demo import demo_shoppers as from_standin
-    except ImportError:  # the stand-in is not part of this build: only the logged-out shopper
-        return {"login_required": None}
-    return dict(from_standin())
-
-
 def shopify_customer_id(email: str) -> str:
     """A stable Shopify-like customer id (digits) for a demo email."""
     digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()
@@ -59,13 +50,6 @@ class TokenRequest(BaseModel):
     email: str = Field(min_length=3, max_length=320)
     customer_id: str | None = Field(default=None, pattern=r"^\d{1,20}$")
     merchant_id: str | None = None
-
-
-def mint_customer_token(merchant_id: str, secret: str, email: str, customer_id: str) -> str:
-    now = int(time.time())
-    claims = {"iss": merchant_id, "sub": customer_id, "email": email, "iat": now}
-    claims["exp"] = now + TOKEN_SECONDS
-    return jwt.encode(claims, secret, algorithm="HS256")
 
 
 def static_reply(site: str, path: str) -> Reply:
@@ -120,12 +104,8 @@ def mount(server: LocalServer, demo: dict[str, Any] | None) -> dict[str, str]:
         if merchant_id is None or credentials is None:
             return problem_reply(404, "not-found", "Not found", "No such merchant.")
         customer_id = request.customer_id or shopify_customer_id(request.email)
-        signed = mint_customer_token(
-            merchant_id,
-            credentials.customer_token_secret.get_secret_value(),
-            request.email,
-            customer_id,
-        )
+        secret = credentials.customer_token_secret.get_secret_value()
+        signed = mint_customer_token(merchant_id, secret, customer_id, request.email, TOKEN_SECONDS)
         return json_reply(200, {"token": signed, "customer_id": customer_id})
 
     def discount(match: re.Match[str], _body: bytes, _headers: dict[str, str]) -> Reply:
