@@ -240,3 +240,17 @@ def test_malformed_answers_are_typed_errors_or_skipped_items() -> None:
         with pytest.raises(SmileInvalidResponse):
             client.get_customer(1)
         assert [c.id for c in client.customers_page().items] == [2]
+
+
+def test_points_transactions_compensate_and_never_go_negative(
+    smile_standin: SmileStandIn, smile_account: tuple[str, Account]
+) -> None:
+    api_key, account = smile_account
+    (customer,) = account.customer_by_email(smile_demo.MEMBER_EMAIL)
+    with client_for(smile_standin, api_key) as smile:
+        created = smile.create_points_transaction(customer["id"], 100, "Refund of a redemption")
+        assert created["points_change"] == 100
+        assert smile.get_customer(customer["id"]).points_balance == 450
+        with pytest.raises(SmileUnprocessable):
+            smile.create_points_transaction(customer["id"], -10_000, "Too much")
+    assert account.customers[customer["id"]]["points_balance"] == 450

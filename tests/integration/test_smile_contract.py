@@ -67,6 +67,7 @@ def exercised(stack: LocalStack) -> Iterator[tuple[list[httpx.Request], list[Log
             smile.get_reward_fulfillment(fixed.reward_fulfillment.id, member["id"])
             smile.list_reward_fulfillments(member["id"], updated_at_min="2026-01-01T00:00:00Z")
             smile.list_points_products(exchange_type="variable")
+            smile.create_points_transaction(member["id"], 50, "Goodwill", internal_note="contract")
             Sync(merchant.merchant_id, smile, page_size=120).run()  # incremental
         yield sent, standin.requests()
 
@@ -88,7 +89,12 @@ def test_every_request_the_client_sends_matches_the_profile(
 ) -> None:
     sent, _ = exercised
     paths = {request.url.path for request in sent}
-    assert {"/v1/customers", "/v1/reward_fulfillments", "/v1/points_products"} <= paths
+    assert {
+        "/v1/customers",
+        "/v1/reward_fulfillments",
+        "/v1/points_products",
+        "/v1/points_transactions",
+    } <= paths
     assert any(p.endswith("/purchase") for p in paths) and any(
         p.startswith("/v1/customers/") for p in paths
     )

@@ -405,3 +405,48 @@ def test_an_older_smile_answer_never_overwrites_a_newer_snapshot(
     stored = snapshots_of(merchant.merchant_id, account)
     assert stored[member["id"]]["points_balance"] == 1
     assert len(stored) == 10
+
+
+def test_progress_made_with_another_key_is_not_resumed(
+    api: InProcessApi, merchant: CreatedMerchant, smile_standin: SmileStandIn
+) -> None:
+    old_key, _ = new_account(smile_standin, 300)
+    new_key, new_account_ = new_account(smile_standin, 20)
+    checks = iter(range(100))
+
+    def dies_after_one_page() -> float:
+        if next(checks) == 2:
+            raise Killed
+        return 900.0
+
+    old = SmileClient(old_key, base_url=smile_standin.url, retry=FAST)
+    with old, pytest.raises(Killed):
+        Sync(merchant.merchant_id, old, page_size=100, remaining_seconds=dies_after_one_page).run()
+    assert load_state(merchant.merchant_id).cursor
+    with SmileClient(new_key, base_url=smile_standin.url, retry=FAST) as smile:
+        assert Sync(merchant.merchant_id, smile).run() == "done"
+    first = smile_standin.requests(new_account_, "/customers")[0]
+    assert "cursor" not in first.query and "updated_at_min" not in first.query
+    assert load_state(merchant.merchant_id).customers_synced == 20
+
+
+def test_smile_down_mid_run_fails_the_run_and_the_next_one_resumes_it(
+    api: InProcessApi, stack: LocalStack, merchant: CreatedMerchant, smile_standin: SmileStandIn
+) -> None:
+    api_key, account = new_account(smile_standin, 300)
+    account.faults.update({"down": True, "paths": ["/reward_fulfillments"]})
+    connect(api, merchant, api_key)
+    stack.drain()
+    failed = status(api, merchant)
+    assert failed["status"] == "failed" and "unavailable" in failed["last_error"]
+    assert failed["customers_synced"] == 300 and failed["last_success_at"] is None
+
+    account.faults.update({"down": False})
+    smile_standin.clear_log()
+    assert api.post(SYNC, api_key=merchant.api_key).status == 202
+    stack.drain()
+    resumed = status(api, merchant)
+    assert resumed["status"] == "idle" and resumed["last_error"] is None
+    assert resumed["last_success_at"]
+    paths = {r.path for r in smile_standin.requests(account)}
+    assert paths == {"/reward_fulfillments"}, "customers were not fetched again"

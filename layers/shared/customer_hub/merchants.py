@@ -156,18 +156,24 @@ def create_merchant(new: NewMerchant) -> CreatedMerchant:
         "sk": API_KEY_SK,
         "merchant_id": merchant.merchant_id,
     }
-    table.transact_write(
-        [
-            {
-                "Put": {
-                    "TableName": table.name,
-                    "Item": serialize(item),
-                    "ConditionExpression": "attribute_not_exists(pk)",
-                }
+    operations = [
+        {
+            "Put": {
+                "TableName": table.name,
+                "Item": serialize(item),
+                "ConditionExpression": "attribute_not_exists(pk)",
             }
-            for item in (profile, api_key_item)
-        ]
-    )
+        }
+        for item in (profile, api_key_item)
+    ]
+    try:
+        # The token makes a retried transaction (e.g. after a read timeout) a no-op.
+        table.transact_write(operations, token=created.merchant_id)
+    except table._client.exceptions.TransactionCanceledException:
+        # The ids are random: if the profile is there, it is this very write, retried by the SDK.
+        stored = table.get(profile["pk"], PROFILE_SK, consistent=True)
+        if not stored or stored.get("created_at") != merchant.created_at:
+            raise
     return created
 
 

@@ -167,5 +167,10 @@ class Table:
                 request = response.get("UnprocessedKeys") or {}
         return found
 
-    def transact_write(self, operations: list[dict[str, Any]]) -> None:
-        self._client.transact_write_items(TransactItems=operations)
+    def transact_write(self, operations: list[dict[str, Any]], token: str | None = None) -> None:
+        """TransactWriteItems; with `token` (ClientRequestToken) a retry within 10 minutes is
+        idempotent."""
+        kwargs: dict[str, Any] = {"TransactItems": operations}
+        if token:
+            kwargs["ClientRequestToken"] = token
+        self._client.transact_write_items(**kwargs)

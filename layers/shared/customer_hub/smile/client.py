@@ -15,6 +15,7 @@ any error body.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import random
 import threading
@@ -175,6 +176,11 @@ class SmileClient:
 
     def __repr__(self) -> str:
         return f"SmileClient(base_url={self.base_url!r})"
+
+    @property
+    def key_id(self) -> str:
+        """A short digest naming the key (safe to store and log; the key is not derivable)."""
+        return hashlib.sha256(self._key.encode()).hexdigest()[:16]
 
     def __enter__(self) -> Self:
         return self
@@ -351,6 +357,39 @@ class SmileClient:
             retry_unsafe=False,
         )
         return _parse(PointsPurchase, (data or {}).get("points_purchase"), "/purchase")
+
+    def create_points_transaction(
+        self,
+        customer_id: int,
+        points_change: int,
+        description: str,
+        *,
+        internal_note: str | None = None,
+    ) -> dict[str, Any]:
+        """Add (positive) or deduct (negative) points, e.g. to compensate a mistaken purchase.
+
+        Like a purchase it has no idempotency key, so it is retried only when Smile cannot have
+        acted. Returns Smile's `points_transaction` object.
+        """
+        transaction: dict[str, Any] = {
+            "customer_id": int(customer_id),
+            "points_change": int(points_change),
+            "description": description,
+        }
+        if internal_note is not None:
+            transaction["internal_note"] = internal_note
+        data = self.request(
+            "POST",
+            "/points_transactions",
+            body={"points_transaction": transaction},
+            retry_unsafe=False,
+        )
+        created = (data or {}).get("points_transaction")
+        if not isinstance(created, dict):
+            raise SmileInvalidResponse(
+                "Smile.io sent no points_transaction", path="/points_transactions"
+            )
+        return created
 
     def fulfillments_page(
         self,

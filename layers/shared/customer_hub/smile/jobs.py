@@ -21,7 +21,7 @@ from customer_hub.aws import client
 from customer_hub.config import config
 from customer_hub.smile import connection
 from customer_hub.smile.client import SmileClient
-from customer_hub.smile.sync import Outcome, Sync
+from customer_hub.smile.sync import Outcome, Sync, stop_run
 
 log = logging.getLogger("customer_hub.smile.jobs")
 
@@ -77,10 +77,9 @@ def run_job(
     client_factory: Callable[..., SmileClient] = SmileClient,
 ) -> Outcome | Literal["skipped"]:
     """Run or resume the merchant's sync; re-enqueue it when time ran out before the end."""
-    if not connection.is_connected(job.merchant_id):
-        return "skipped"
     api_key = connection.api_key_for(job.merchant_id)
-    if api_key is None:
+    if api_key is None or not connection.is_connected(job.merchant_id):
+        stop_run(job.merchant_id)  # disconnected mid-run: the status must not stay "running"
         return "skipped"
     with client_factory(api_key, **client_options) as smile:
         options = {"remaining_seconds": remaining_seconds, **sync_options}

@@ -49,6 +49,7 @@ class SyncState(BaseModel):
     """The merchant's sync progress and its last results (GET /v1/admin/smile/sync)."""
 
     status: Literal["idle", "running", "failed"] = "idle"
+    key_id: str | None = None  # which Smile key (account) the progress belongs to
     run_id: str | None = None
     run_started_at: str | None = None
     since: str | None = None  # updated_at_min of the current run (None: everything)
@@ -139,6 +140,8 @@ class Sync:
     # -------------------------------------------------------------- the run
     def run(self) -> Outcome:
         state = self.state
+        if state.key_id != self.smile.key_id:  # another key: its cursors mean nothing here
+            state.phase, state.watermark, state.key_id = None, None, self.smile.key_id
         if state.phase is None:
             self._start()
         state.status = "running"
