@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import itertools
 import re
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from tests.browser.conftest import screenshot
 from tests.browser.dashboard_helpers import assert_shows, settled, sign_in
 
 TYPES = ["order_tracked", "return_started", "coupon_applied", "help_clicked", "chat_started"]
@@ -23,12 +25,14 @@ def answers(query: dict[str, str]) -> dict[str, Any]:
     """Different figures per period and comparison, so a change of selector must show."""
     today = query.get("period") == "today"
     compare = query.get("compare", "previous_period")
-    days = ["2026-11-23"] if today else [f"2026-11-{d:02d}" for d in range(17, 24)]
+    last = date(2026, 11, 23)
+    span = 1 if today else 30
+    days = [(last - timedelta(days=n)).isoformat() for n in reversed(range(span))]
     period = {"start": days[0], "end": days[-1], "timezone": "Europe/Warsaw"}
     comparison = None if compare == "none" else {"start": "2026-11-10", "end": "2026-11-16",
                                                  "type": compare}  # fmt: skip
     series = [
-        {"start": day, **{kind: (i * 3 + k) % 5 for k, kind in enumerate(TYPES)}}
+        {"start": day, **{kind: (i * 7 + k * 5) % (9 - k) for k, kind in enumerate(TYPES)}}
         for i, day in enumerate(days)
     ]
     totals = {kind: sum(point[kind] for point in series) for kind in TYPES}
@@ -119,6 +123,8 @@ def test_changes_are_coloured_and_missing_values_show_a_dash(
     assert tile.evaluate("e => getComputedStyle(e).color") == "rgb(23, 102, 58)"  # green
     active = page.locator(".tile[data-metric=active_accounts] .change")
     assert active.inner_text() == "— vs 0"
+    page.set_viewport_size({"width": 1280, "height": 1900})
+    screenshot(page, "dashboard-rendering")
 
     page.select_option("#period", "today")
     settled(page)
@@ -129,6 +135,7 @@ def test_changes_are_coloured_and_missing_values_show_a_dash(
     page.select_option("#compare", "none")
     settled(page)
     assert_shows(page, *answers({"period": "today", "compare": "none"}).values(), compared=False)
+    screenshot(page, "dashboard-rendering-no-comparison")
     gaps = page.locator("#aov-chart path").get_attribute("d") or ""
     assert gaps.count("M") == 1, "one point: one segment"
 
