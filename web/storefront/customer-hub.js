@@ -476,7 +476,7 @@ export class CustomerHub extends HTMLElement {
 
   #memberCard(loyalty, label) {
     const tier = loyalty.vip_tier
-      ? `<span class="tier" aria-label="VIP tier ${esc(loyalty.vip_tier.name)}">${loyalty.vip_tier.image_url ? `<img src="${esc(loyalty.vip_tier.image_url)}" alt="">` : ""}${esc(loyalty.vip_tier.name)}</span>`
+      ? `<span class="tier">${loyalty.vip_tier.image_url ? `<img src="${esc(loyalty.vip_tier.image_url)}" alt="">` : ""}<span class="sr">VIP tier: </span>${esc(loyalty.vip_tier.name)}</span>`
       : "";
     const nextTier = loyalty.next_vip_tier
       ? `<p class="muted">${esc(Math.ceil(loyalty.next_vip_tier.amount_needed))} to go to ${esc(loyalty.next_vip_tier.name)}</p>`
