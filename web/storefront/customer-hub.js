@@ -165,8 +165,8 @@ export class CustomerHub extends HTMLElement {
     if (this.state.open) return;
     this.state.open = true;
     this.state.page = "home";
-    this.track("hub_opened");
-    this.#load();
+    // Reported once the card is loaded: the shopper's view comes first, one request at a time.
+    this.#load().finally(() => this.track("hub_opened"));
     this.#focus("#hub-close");
   }
 
