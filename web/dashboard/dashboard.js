@@ -174,7 +174,10 @@ function renderAov(data) {
   });
 }
 
+let generation = 0; // a newer selection wins over a slower, older answer
+
 async function loadDashboard() {
+  const mine = ++generation;
   const status = $("#status");
   const query = periodQuery();
   if (query.get("period") === "custom" && (!query.get("start") || !query.get("end"))) {
@@ -184,11 +187,12 @@ async function loadDashboard() {
   status.innerHTML = `<p class="muted">Loading…</p>`;
   document.body.dataset.loading = "true";
   try {
-    const [overview, service, aov] = await Promise.all([
-      api(`/v1/dashboard/overview?${query}`),
-      api(`/v1/dashboard/service-interactions?${query}`),
-      api(`/v1/dashboard/average-order-value?${query}`),
-    ]);
+    // One request at a time: `hub dev` serves handlers in one process, where Powertools keeps the
+    // current event in a class attribute shared by concurrent invocations.
+    const overview = await api(`/v1/dashboard/overview?${query}`);
+    const service = await api(`/v1/dashboard/service-interactions?${query}`);
+    const aov = await api(`/v1/dashboard/average-order-value?${query}`);
+    if (mine !== generation) return;
     if (overview.data_available === false) {
       status.innerHTML = `<p class="muted">Data is not available yet: it is collected once the hub is launched.</p>`;
     } else {
@@ -207,7 +211,7 @@ async function loadDashboard() {
       <button type="button" id="retry" class="ghost">Try again</button></div>`;
     $("#retry").addEventListener("click", loadDashboard);
   } finally {
-    document.body.dataset.loading = "false";
+    if (mine === generation) document.body.dataset.loading = "false";
   }
 }
 
@@ -311,8 +315,8 @@ async function start() {
   $("#key-form").hidden = true;
   $("#dashboard").hidden = false;
   $("#forget-key").hidden = false;
-  loadDashboard();
-  inactive.show().catch(() => {});
+  await loadDashboard();
+  await inactive.show().catch(() => {});
 }
 
 function guard(fn) {
