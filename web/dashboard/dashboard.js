@@ -58,9 +58,10 @@ function niceMax(value) {
  * A line chart. `series`: [{key, name, color, values: [number|null]}] over `labels` (interval starts).
  * Every point is a circle with a <title> and data-value, so the figures are readable without colour.
  */
-export function lineChart({ labels, series, format = formatCount, title }) {
+export function lineChart({ labels, series, format = formatCount, title, integer = format === formatCount }) {
   const values = series.flatMap((s) => s.values).filter((v) => v !== null && v !== undefined);
-  const top = niceMax(Math.max(0, ...values));
+  let top = niceMax(Math.max(0, ...values));
+  if (integer && top % 2) top += 1; // counts: whole numbers on the middle grid line too
   const innerW = W - PAD.left - PAD.right;
   const innerH = H - PAD.top - PAD.bottom;
   const x = (i) => PAD.left + (labels.length <= 1 ? innerW / 2 : (i * innerW) / (labels.length - 1));
