@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -48,9 +49,41 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     return errors
 
 
+class HttpResolver(APIGatewayHttpResolver):
+    """APIGatewayHttpResolver whose current event and context belong to the calling thread.
+
+    Powertools keeps them on the `BaseRouter` class, shared by the whole process. Lambda runs
+    one invocation per process, but `hub dev` and the tests serve concurrent requests from
+    threads of one process, where a request could be routed by, or validate, another's event.
+    """
+
+    _invocation = threading.local()
+
+    @property
+    def current_event(self) -> Any:
+        return self._invocation.event
+
+    @current_event.setter
+    def current_event(self, value: Any) -> None:
+        self._invocation.event = value
+
+    @property
+    def lambda_context(self) -> Any:
+        return getattr(self._invocation, "context", None)
+
+    @lambda_context.setter
+    def lambda_context(self, value: Any) -> None:
+        self._invocation.context = value
+
+    def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+        self.current_event = self._to_proxy_event(dict(event))
+        self.lambda_context = context
+        return super().resolve(event, context)
+
+
 def make_app(*, enable_validation: bool = True) -> APIGatewayHttpResolver:
     """An HTTP API v2 resolver whose every error is RFC 9457 problem+json."""
-    app = APIGatewayHttpResolver(enable_validation=enable_validation)
+    app = HttpResolver(enable_validation=enable_validation)
 
     @app.exception_handler(Problem)
     def _problem(exc: Problem) -> Response[str]:
