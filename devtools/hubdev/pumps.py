@@ -40,26 +40,37 @@ class StreamPump:
         self.runtime = runtime
         self.client = client
         self.sqs = sqs
-        self.iterators: dict[str, str] = {}
+        self.positions: dict[str, str] = {}
         self.parked = 0
         self.invocations = 0
         self.transform: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+        # Tests set 2 to deliver every batch twice (at-least-once delivery made visible).
+        self.deliveries_per_batch = 1
 
     def _shards(self) -> list[str]:
         description = self.client.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]
         return [shard["ShardId"] for shard in description["Shards"]]
 
     def _read(self) -> list[dict[str, Any]]:
+        # A fresh iterator after the last sequence number read, every time: moto replaces a
+        # table's stream shard object when a TransactWriteItems is cancelled (it restores a
+        # deep copy of its tables), and an older iterator would never see new records.
         records: list[dict[str, Any]] = []
         for shard in self._shards():
-            iterator = self.iterators.get(shard)
-            if iterator is None:
-                iterator = self.client.get_shard_iterator(
-                    StreamArn=self.stream_arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
-                )["ShardIterator"]
+            position = self.positions.get(shard)
+            where: dict[str, str] = (
+                {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": position}
+                if position
+                else {"ShardIteratorType": "TRIM_HORIZON"}
+            )
+            iterator = self.client.get_shard_iterator(
+                StreamArn=self.stream_arn, ShardId=shard, **where
+            )["ShardIterator"]
             response = self.client.get_records(ShardIterator=iterator, Limit=1000)
-            records.extend(response.get("Records", []))
-            self.iterators[shard] = response.get("NextShardIterator") or iterator
+            found = response.get("Records", [])
+            records.extend(found)
+            if found:
+                self.positions[shard] = found[-1]["dynamodb"]["SequenceNumber"]
         return records
 
     def pump(self) -> int:
@@ -69,12 +80,19 @@ class StreamPump:
             self._deliver(records[start : start + self.source.batch_size])
         return len(records)
 
+    def replay(self, records: list[dict[str, Any]]) -> None:
+        """Deliver records as GetRecords returned them, in batches (tests replay a capture)."""
+        for start in range(0, len(records), self.source.batch_size):
+            self._deliver(records[start : start + self.source.batch_size])
+
     def _invoke(self, batch: list[dict[str, Any]]) -> tuple[bool, list[str] | None]:
         event = events.stream_event(self.stream_arn, batch)
         if self.transform is not None:
             event = self.transform(event)
         self.invocations += 1
         try:
+            for _ in range(self.deliveries_per_batch - 1):
+                self.runtime.invoke(self.source.function, event)
             response = self.runtime.invoke(self.source.function, event)
         except Exception:
             log.exception("%s failed on a batch of %d records", self.source.function, len(batch))

@@ -1,0 +1,31 @@
+"""Events-table stream → metric roll-ups (partial batch responses; see customer_hub.rollups)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from customer_hub.rollups import BatchOutcome, apply_stream_batch
+
+logger = Logger()
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+
+
+@logger.inject_lambda_context
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    # The batch is applied as a whole (coalesced writes); a failed write raises, so Lambda
+    # bisects and retries it. Unreadable records are reported one by one.
+    outcome: BatchOutcome = apply_stream_batch(event.get("Records", []))
+
+    def confirm(record: DynamoDBRecord) -> None:
+        outcome.check(str(record.dynamodb.sequence_number if record.dynamodb else ""))
+
+    return process_partial_response(event, confirm, processor, context)

@@ -1,0 +1,28 @@
+"""POST /v1/shops/{merchant_id}/hub/events — record a shopper's hub interactions (batch)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from customer_hub.event_intake import accept, parse_batch, shopper_from_token
+from customer_hub.http import json_response, make_app, public_route
+from customer_hub.identity import bearer_token
+from customer_hub.merchants import get_merchant
+
+logger = Logger()
+app = make_app()
+
+
+@app.post("/v1/shops/<merchant_id>/hub/events")
+def post_events(merchant_id: str) -> Any:
+    merchant = get_merchant(merchant_id)
+    shopper = shopper_from_token(
+        bearer_token(app.current_event.headers.get("authorization")), merchant_id
+    )
+    batch = parse_batch(app.current_event.json_body)
+    return json_response(202, accept(merchant, shopper, batch))
+
+
+handler = public_route(app, logger)

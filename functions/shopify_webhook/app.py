@@ -1,0 +1,56 @@
+"""POST /v1/webhooks/shopify/{merchant_id} — orders/create and customers/create from Shopify."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from customer_hub import shopify
+from customer_hub.http import json_response, make_app, public_route
+from customer_hub.merchants import get_merchant
+from customer_hub.problems import Unauthorized, ValidationProblem
+from customer_hub.secrets import merchant_credentials
+
+logger = Logger()
+app = make_app(enable_validation=False)
+
+
+def _raw_body() -> bytes:
+    """The bytes Shopify signed: API Gateway may hand them over base64-encoded."""
+    event = app.current_event.raw_event
+    body = event.get("body") or ""
+    if event.get("isBase64Encoded"):
+        return base64.b64decode(body)
+    return str(body).encode("utf-8")
+
+
+@app.post("/v1/webhooks/shopify/<merchant_id>")
+def shopify_webhook(merchant_id: str) -> Any:
+    merchant = get_merchant(merchant_id)
+    headers = app.current_event.headers
+    raw = _raw_body()
+    credentials = merchant_credentials(merchant_id)
+    secret = credentials.webhook_secret.get_secret_value() if credentials else ""
+    if not secret or not shopify.signature_valid(raw, secret, headers.get("x-shopify-hmac-sha256")):
+        raise Unauthorized("The webhook signature (X-Shopify-Hmac-Sha256) does not match.")
+    topic = str(headers.get("x-shopify-topic", ""))
+    if merchant.hub_status != "live" or topic not in ("orders/create", "customers/create"):
+        logger.info("webhook ignored", extra={"topic": topic, "hub_status": merchant.hub_status})
+        return json_response(200, {"status": "ignored"})
+    webhook_id = headers.get("x-shopify-webhook-id") or hashlib.sha256(raw).hexdigest()
+    try:
+        body = json.loads(raw)
+    except ValueError as exc:
+        raise ValidationProblem("The webhook body is not JSON.") from exc
+    try:
+        outcome = shopify.receive(merchant_id, topic, str(webhook_id), body)
+    except ValueError as exc:
+        raise ValidationProblem(f"The {topic} body is not what Shopify sends: {exc}") from exc
+    return json_response(200, {"status": outcome})
+
+
+handler = public_route(app, logger)

@@ -1,0 +1,238 @@
+"""Shopify webhooks: signature check, `orders/create` and `customers/create` parsing, storage.
+
+Stored in the events table (its stream feeds the roll-ups), each once:
+- `MERCHANT#<m>#WEBHOOK#<X-Shopify-Webhook-Id>` / `WEBHOOK` — the delivery receipt (TTL 30 days);
+- `MERCHANT#<m>#ORDER#<order id>` / `ORDER` — `kind = "order"`: `merchant_id`, `order_id`,
+  `order_name`, `created_at` (UTC), `customer_id`, `email`, `logged_in` (the buyer's account is
+  `enabled`), `currency`, `subtotal` / `total` (shop-currency minor units), `discount_codes`,
+  `lines` (`index`, `product_id`, `title`, `quantity`, `price`, `discount`, `amount`);
+- `MERCHANT#<m>#ACCOUNT#<customer id>` / `ACCOUNT` — `kind = "account_created"`.
+Receipt and item are written in one transaction, so a redelivery stores nothing.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from datetime import timedelta
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from customer_hub import clock, money
+from customer_hub.config import config
+from customer_hub.merchants import merchant_pk
+from customer_hub.metrics import Order, OrderLine
+from customer_hub.store import Table, serialize
+
+RECEIPT_DAYS = 30
+Outcome = Literal["accepted", "duplicate", "ignored"]
+
+
+def signature_valid(raw_body: bytes, secret: str, signature: str | None) -> bool:
+    """X-Shopify-Hmac-Sha256 = base64(HMAC-SHA256(raw body)); compared in constant time."""
+    if not signature:
+        return False
+    digest = hmac.new(secret.encode("utf-8"), raw_body, hashlib.sha256).digest()
+    expected = base64.b64encode(digest).decode("ascii")
+    return hmac.compare_digest(
+        expected.encode("ascii"), signature.strip().encode("ascii", "ignore")
+    )
+
+
+class _Shopify(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class _Amount(_Shopify):
+    amount: str
+    currency_code: str
+
+
+class _MoneySet(_Shopify):
+    shop_money: _Amount
+
+
+class _DiscountAllocation(_Shopify):
+    amount_set: _MoneySet
+
+
+class _LineItem(_Shopify):
+    product_id: int | str | None = None
+    title: str = ""
+    quantity: int
+    price_set: _MoneySet
+    discount_allocations: list[_DiscountAllocation] = []
+
+
+class _DiscountCode(_Shopify):
+    code: str
+
+
+class _Customer(_Shopify):
+    id: int | str
+    email: str | None = None
+    state: str | None = None
+
+
+class ShopifyOrder(_Shopify):
+    id: int | str
+    name: str = ""
+    created_at: str
+    email: str | None = None
+    subtotal_price_set: _MoneySet
+    total_price_set: _MoneySet
+    discount_codes: list[_DiscountCode] = []
+    line_items: list[_LineItem] = []
+    customer: _Customer | None = None
+
+    def to_order(self) -> Order:
+        currency = self.total_price_set.shop_money.currency_code
+        lines = []
+        for index, item in enumerate(self.line_items):
+            price = money.to_minor(item.price_set.shop_money.amount, currency)
+            discount = sum(
+                money.to_minor(a.amount_set.shop_money.amount, currency)
+                for a in item.discount_allocations
+            )
+            lines.append(
+                OrderLine(
+                    index=index,
+                    product_id=str(item.product_id) if item.product_id is not None else None,
+                    title=item.title,
+                    quantity=item.quantity,
+                    amount=price * item.quantity - discount,
+                )
+            )
+        customer = self.customer
+        return Order(
+            order_id=str(self.id),
+            name=self.name,
+            customer_id=str(customer.id) if customer else None,
+            created_at=clock.iso(clock.parse_iso(self.created_at)),
+            lines=tuple(lines),
+            discount_codes=tuple(code.code for code in self.discount_codes),
+            subtotal=money.to_minor(self.subtotal_price_set.shop_money.amount, currency),
+            total=money.to_minor(self.total_price_set.shop_money.amount, currency),
+            logged_in=bool(customer and customer.state == "enabled"),
+        )
+
+
+class ShopifyCustomer(_Shopify):
+    id: int | str
+    email: str | None = None
+    created_at: str
+    state: str | None = None
+
+
+def order_item(merchant_id: str, order: Order, currency: str, email: str | None) -> dict[str, Any]:
+    """The events-table item of an order (the contract other consumers read)."""
+    return {
+        "pk": f"{merchant_pk(merchant_id)}#ORDER#{order.order_id}",
+        "sk": "ORDER",
+        "kind": "order",
+        "merchant_id": merchant_id,
+        "order_id": order.order_id,
+        "order_name": order.name,
+        "created_at": order.created_at,
+        "customer_id": order.customer_id,
+        "email": email,
+        "logged_in": order.logged_in,
+        "currency": currency,
+        "subtotal": order.subtotal,
+        "total": order.total,
+        "discount_codes": list(order.discount_codes),
+        "lines": [
+            {
+                "index": line.index,
+                "product_id": line.product_id,
+                "title": line.title,
+                "quantity": line.quantity,
+                "amount": line.amount,
+            }
+            for line in order.lines
+        ],
+        "received_at": clock.iso(clock.now()),
+    }
+
+
+def order_from_item(item: dict[str, Any]) -> Order:
+    return Order(
+        order_id=str(item["order_id"]),
+        name=str(item.get("order_name") or ""),
+        customer_id=str(item["customer_id"]) if item.get("customer_id") else None,
+        created_at=str(item["created_at"]),
+        lines=tuple(
+            OrderLine(
+                index=int(line["index"]),
+                product_id=str(line["product_id"]) if line.get("product_id") else None,
+                title=str(line.get("title") or ""),
+                quantity=int(line["quantity"]),
+                amount=int(line["amount"]),
+            )
+            for line in item.get("lines") or []
+        ),
+        discount_codes=tuple(str(code) for code in item.get("discount_codes") or []),
+        subtotal=int(item["subtotal"]),
+        total=int(item["total"]),
+        logged_in=bool(item.get("logged_in")),
+    )
+
+
+def account_item(merchant_id: str, customer: ShopifyCustomer) -> dict[str, Any]:
+    return {
+        "pk": f"{merchant_pk(merchant_id)}#ACCOUNT#{customer.id}",
+        "sk": "ACCOUNT",
+        "kind": "account_created",
+        "merchant_id": merchant_id,
+        "customer_id": str(customer.id),
+        "email": customer.email,
+        "created_at": clock.iso(clock.parse_iso(customer.created_at)),
+        "received_at": clock.iso(clock.now()),
+    }
+
+
+def store_once(merchant_id: str, webhook_id: str, item: dict[str, Any]) -> Outcome:
+    """Write the receipt and the item together; a repeated webhook or object stores nothing."""
+    table = Table(config().events_table)
+    receipt = {
+        "pk": f"{merchant_pk(merchant_id)}#WEBHOOK#{webhook_id}",
+        "sk": "WEBHOOK",
+        "kind": "webhook_receipt",
+        "merchant_id": merchant_id,
+        "expires_at": int((clock.now() + timedelta(days=RECEIPT_DAYS)).timestamp()),
+    }
+    try:
+        table.transact_write(
+            [
+                {
+                    "Put": {
+                        "TableName": table.name,
+                        "Item": serialize(entry),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                }
+                for entry in (receipt, item)
+            ]
+        )
+    except table._client.exceptions.TransactionCanceledException as exc:
+        reasons = exc.response.get("CancellationReasons", [])
+        if any(r.get("Code") == "ConditionalCheckFailed" for r in reasons):
+            return "duplicate"
+        raise
+    return "accepted"
+
+
+def receive(merchant_id: str, topic: str, webhook_id: str, body: dict[str, Any]) -> Outcome:
+    """Parse and store one verified webhook of a live hub."""
+    if topic == "orders/create":
+        parsed = ShopifyOrder.model_validate(body)
+        order = parsed.to_order()
+        email = parsed.customer.email if parsed.customer else parsed.email
+        currency = parsed.total_price_set.shop_money.currency_code
+        return store_once(merchant_id, webhook_id, order_item(merchant_id, order, currency, email))
+    if topic == "customers/create":
+        customer = ShopifyCustomer.model_validate(body)
+        return store_once(merchant_id, webhook_id, account_item(merchant_id, customer))
+    return "ignored"
