@@ -8,7 +8,7 @@ export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 PYTEST := $(BIN)/pytest
 
-.PHONY: dev test setup lint format typecheck unit integration infra e2e browser build validate openapi bench reliability clean
+.PHONY: dev test setup lint format typecheck unit integration infra e2e browser build validate openapi bench reliability clean sam-local
 
 ## Run the whole product locally (embedded AWS emulation, Smile.io stand-in, demo data).
 dev: setup
@@ -58,6 +58,11 @@ validate: setup
 build: setup
 	$(BIN)/sam build
 
+## sam build + `sam local invoke` of every function with its sample events, in containers
+## (Docker, else Podman as root; offline images), against moto in a container.
+sam-local: setup
+	CHUB_SAMLOCAL=1 $(PYTEST) tests/samlocal -q
+
 ## The reliability and security suite (fuzzing, faults, attacks); CI runs it after `make test`.
 reliability: setup
 	$(PYTEST) tests/reliability -q
@@ -67,7 +72,7 @@ bench: setup
 	$(BIN)/python -m bench.run
 
 clean:
-	rm -rf .aws-sam test-output .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .aws-sam .aws-sam-local test-output .pytest_cache .mypy_cache .ruff_cache
 
 ## Regenerate the OpenAPI document (docs/openapi.json + the copy GET /v1/openapi.json serves).
 openapi: setup

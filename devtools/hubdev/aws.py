@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,10 +32,32 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+_DYNAMODB_LOCK = threading.RLock()
+
+
+def _serialise_dynamodb() -> None:
+    """One DynamoDB call at a time in moto: its UpdateItem stores a key-only item before it
+    applies the update, so a concurrent Query could read an item DynamoDB never shows (the
+    reliability suite's parallel redemptions found it). Real DynamoDB writes items atomically."""
+    from moto.dynamodb.responses import DynamoHandler
+
+    if getattr(DynamoHandler.call_action, "_serialised", False):
+        return
+    original = DynamoHandler.call_action
+
+    def call_action(self: Any) -> Any:
+        with _DYNAMODB_LOCK:
+            return original(self)
+
+    call_action._serialised = True  # type: ignore[attr-defined]
+    DynamoHandler.call_action = call_action  # type: ignore[method-assign]
+
+
 def start_moto(port: int = 0) -> tuple[Any, str]:
     """Start moto's threaded server on 127.0.0.1; returns (server, endpoint URL)."""
     from moto.server import ThreadedMotoServer
 
+    _serialise_dynamodb()
     port = port or free_port()
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)

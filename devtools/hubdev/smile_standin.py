@@ -65,6 +65,7 @@ class Faults:
     error_rate: float = 0.0
     statuses: tuple[int, ...] = (429, 503)
     slow_seconds: float = 0.0
+    slow_rate: float = 1.0  # the share of requests `slow_seconds` applies to
     down: bool = False
     fail_next: list[int] = field(default_factory=list)
     paths: tuple[str, ...] = ()  # only requests whose path starts with one of these
@@ -562,7 +563,10 @@ class SmileStandIn:
             if faults is None or not faults.applies(path):
                 continue
             down = down or faults.down
-            delay = max(delay, faults.slow_seconds)
+            if faults.slow_seconds and (
+                faults.slow_rate >= 1.0 or self._rng.random() < faults.slow_rate
+            ):
+                delay = max(delay, faults.slow_seconds)
             if status is None and faults.fail_next:
                 status = faults.fail_next.pop(0)
             if status is None and faults.error_rate and self._rng.random() < faults.error_rate:

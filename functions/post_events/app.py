@@ -7,9 +7,10 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from customer_hub.event_intake import accept, parse_batch, shopper_from_token
-from customer_hub.http import json_response, make_app, public_route
+from customer_hub.http import json_response, make_app
 from customer_hub.identity import bearer_token
 from customer_hub.merchants import get_merchant
+from customer_hub.storefront import storefront_route
 
 logger = Logger()
 app = make_app()
@@ -25,4 +26,4 @@ def post_events(merchant_id: str) -> Any:
     return json_response(202, accept(merchant, shopper, batch))
 
 
-handler = public_route(app, logger)
+handler = storefront_route(app, logger)  # CORS for the shop's origin on every answer

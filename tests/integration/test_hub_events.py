@@ -153,3 +153,28 @@ def test_an_unknown_merchant_is_404(api: InProcessApi, live: CreatedMerchant) ->
         token=customer_token(live),
     )
     assert_problem(reply, 404, "not-found")
+
+
+def test_answers_carry_cors_headers_for_the_shop_origin_only(
+    api: InProcessApi, live: CreatedMerchant
+) -> None:
+    from customer_hub.merchants import get_merchant
+
+    shop = f"https://{get_merchant(live.merchant_id).shop_domain}"
+    path = f"/v1/shops/{live.merchant_id}/hub/events"
+    token = customer_token(live)
+    accepted = api.post(
+        path, json_body={"events": [_event()]}, token=token, headers={"Origin": shop}
+    )
+    assert accepted.status == 202
+    assert accepted.headers.get("access-control-allow-origin") == shop
+    refused = api.post(path, json_body={"events": []}, token=token, headers={"Origin": shop})
+    assert refused.status == 422
+    assert refused.headers.get("access-control-allow-origin") == shop, "errors too"
+    elsewhere = api.post(
+        path,
+        json_body={"events": [_event()]},
+        token=token,
+        headers={"Origin": "https://evil.example"},
+    )
+    assert "access-control-allow-origin" not in elsewhere.headers

@@ -32,7 +32,9 @@ def hub_dev(
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env={**os.environ, **(env or {})},
+        # The session stack's function environment (SMILE_API_BASE_URL = Smile's real URL) may
+        # be in os.environ: hub dev starts its own stand-in unless `env` names another Smile.
+        env={**{k: v for k, v in os.environ.items() if k != "SMILE_API_BASE_URL"}, **(env or {})},
     )
     assert process.stdout is not None
     started = time.monotonic()

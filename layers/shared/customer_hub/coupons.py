@@ -22,6 +22,7 @@ from customer_hub.merchants import Merchant
 from customer_hub.problems import Conflict, NotFound
 from customer_hub.snapshots import (
     CouponRecord,
+    bind_coupon,
     code_pk,
     email_pk,
     save_coupon,
@@ -93,6 +94,7 @@ def mark_applied(
         }
     )
     save_coupon(merchant_id, email, applied)
+    bind_coupon(merchant_id, email, applied)  # a sync may have stored a newer copy first
     return applied
 
 

@@ -267,6 +267,31 @@ def save_coupon(merchant_id: str, email: str, coupon: CouponRecord) -> bool:
     return written
 
 
+def bind_coupon(merchant_id: str, email: str, coupon: CouponRecord) -> None:
+    """Write the hub's own fields (`applied_at`, `shopify_customer_id`) on the email partition's
+    copy whatever its `updated_at`: a sync may have stored a newer Smile answer of the same
+    fulfillment first, and `save_coupon` then keeps that copy (without the hub's fields)."""
+    sets, values = [], {}
+    for name in ("applied_at", "shopify_customer_id"):
+        value = getattr(coupon, name)
+        if value is not None:
+            sets.append(f"{name} = :{name}")
+            values[f":{name}"] = value
+    if not sets:
+        return
+    table = _data()
+    try:
+        table.update(
+            email_pk(merchant_id, email),
+            f"COUPON#{coupon.fulfillment_id}",
+            "SET " + ", ".join(sets),
+            values=values,
+            condition="attribute_exists(pk)",
+        )
+    except table._client.exceptions.ConditionalCheckFailedException:
+        return
+
+
 def index_coupon_code(
     merchant_id: str, email: str, coupon: CouponRecord, shopify_customer_id: str | None
 ) -> None:

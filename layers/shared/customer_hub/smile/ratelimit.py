@@ -15,7 +15,7 @@ from collections.abc import Callable
 SMILE_REQUESTS_PER_SECOND = 10
 # Requests leave at least this much later than a strict 1 s window would allow, so a request
 # that travels faster than the one 10 places before it still lands in a later second at Smile.
-WINDOW_MARGIN_SECONDS = 0.06
+WINDOW_MARGIN_SECONDS = 0.1
 
 
 class RateLimiter:
