@@ -8,14 +8,14 @@ export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 PYTEST := $(BIN)/pytest
 
-.PHONY: dev test setup lint format typecheck unit integration infra e2e build validate openapi bench reliability clean sam-local
+.PHONY: dev test setup lint format typecheck unit integration infra e2e browser build validate openapi bench reliability clean sam-local
 
 ## Run the whole product locally (embedded AWS emulation, Smile.io stand-in, demo data).
 dev: setup
 	$(BIN)/hub dev
 
 ## Every check CI runs: lint, types and all test suites.
-test: setup lint typecheck unit integration infra e2e
+test: setup lint typecheck unit integration infra e2e browser
 
 setup: $(VENV)/.setup-done
 
@@ -45,6 +45,12 @@ infra: setup
 
 e2e: setup
 	$(PYTEST) tests/e2e -q
+
+## The web front ends in real headless Chromium (Debian's package, installed when root and
+## missing; without it the tests are skipped with what to install, except under CI=true).
+browser: setup
+	scripts/ensure-chromium || [ "$$CI" != "true" ]
+	$(PYTEST) tests/browser -q
 
 validate: setup
 	$(BIN)/sam validate --lint

@@ -60,6 +60,7 @@ def dev(args: argparse.Namespace) -> int:
     from hubdev.server import LocalServer
     from hubdev.smile_dev import connect_demo, start_standin
     from hubdev.stack import LocalStack
+    from hubdev.web import mount as mount_web
 
     started = time.monotonic()
     standin = start_standin()
@@ -76,6 +77,7 @@ def dev(args: argparse.Namespace) -> int:
     if not args.no_demo:
         ready["demo"] = seed(stack)
         ready["demo"]["smile"] = connect_demo(stack, ready["demo"]["merchant_id"], standin)
+    ready.update(mount_web(server, ready.get("demo")))  # storefront drawer, dashboard
     stack.start_background()
     ready["startup_seconds"] = round(time.monotonic() - started, 2)
     gate.release(json.dumps(ready))

@@ -1,0 +1,590 @@
+// <customer-hub>: the storefront loyalty drawer of customer-hub (SPEC §2–5, API.md).
+// One standard ES module, no framework, no build step. A Shopify theme drops it in with:
+//   <script type="module" src=".../customer-hub.js"></script>
+//   <customer-hub api-base="https://hub.example.com" merchant-id="m_…"
+//                 customer-token="{{ signed JWT or empty }}" login-url="/account/login"></customer-hub>
+// It coupons into the cart by requesting the coupon's `apply_url` path on the shop's own origin
+// (Shopify's /discount/<code> sets the cart discount), and emits `customer-hub:coupon-applied`.
+
+const STYLE = `
+:host { --hub-accent: #3b3bd4; --hub-ink: #1c1c28; --hub-muted: #5b5b6e; --hub-bg: #fff;
+  --hub-line: #e3e3ea; --hub-good: #17663a; --hub-bad: #b3261e;
+  font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--hub-ink); }
+* { box-sizing: border-box; }
+button, input { font: inherit; }
+button { cursor: pointer; border-radius: 8px; border: 1px solid var(--hub-accent); padding: .5em .9em;
+  background: var(--hub-accent); color: #fff; min-height: 44px; }
+button.link { background: none; color: var(--hub-accent); border-color: transparent; padding: .25em .4em;
+  text-decoration: underline; }
+button.ghost { background: #fff; color: var(--hub-accent); }
+button:disabled { opacity: .45; cursor: not-allowed; }
+:focus-visible { outline: 3px solid #ffb300; outline-offset: 2px; }
+.launcher { position: fixed; right: 16px; bottom: 16px; z-index: 2147483000; border-radius: 999px;
+  box-shadow: 0 4px 16px #0003; }
+.scrim { position: fixed; inset: 0; background: #0006; z-index: 2147483001; }
+.drawer { position: fixed; top: 0; right: 0; bottom: 0; width: min(420px, 100vw); z-index: 2147483002;
+  background: var(--hub-bg); box-shadow: -4px 0 24px #0003; display: flex; flex-direction: column; }
+.drawer header { display: flex; align-items: center; gap: .5em; padding: 12px 16px;
+  border-bottom: 1px solid var(--hub-line); }
+.drawer header h2 { flex: 1; margin: 0; font-size: 1.15em; }
+.body { overflow-y: auto; padding: 16px; flex: 1; }
+.card { border: 1px solid var(--hub-line); border-radius: 12px; padding: 14px; margin-bottom: 14px; }
+h3 { font-size: 1em; margin: 0 0 .5em; }
+.muted { color: var(--hub-muted); font-size: .9em; }
+.row { display: flex; align-items: center; gap: .6em; flex-wrap: wrap; }
+.grow { flex: 1; min-width: 0; }
+.tier { display: inline-flex; align-items: center; gap: .35em; border-radius: 999px; padding: .15em .7em;
+  background: #f1f0ff; font-weight: 600; }
+.tier img { width: 20px; height: 20px; }
+.balance { font-size: 1.6em; font-weight: 700; margin: .2em 0; }
+.bar { height: 10px; border-radius: 999px; background: var(--hub-line); overflow: hidden; margin: .5em 0; }
+.bar > span { display: block; height: 100%; background: var(--hub-accent); }
+ul { list-style: none; margin: 0; padding: 0; }
+li.item { border-top: 1px solid var(--hub-line); padding: 10px 0; }
+li.item:first-child { border-top: 0; }
+.code { font-family: ui-monospace, monospace; font-weight: 700; letter-spacing: .05em; }
+.notice { border-radius: 8px; padding: 10px 12px; margin-bottom: 12px; }
+.notice.ok { background: #e7f6ec; color: var(--hub-good); }
+.notice.err { background: #fdecea; color: var(--hub-bad); }
+.error { color: var(--hub-bad); font-size: .9em; }
+.referral input { flex: 1; min-width: 0; padding: .45em; border: 1px solid var(--hub-line); border-radius: 8px; }
+input[type=range] { width: 100%; }
+input[type=number] { width: 7em; padding: .4em; border: 1px solid var(--hub-line); border-radius: 8px; }
+details summary { cursor: pointer; font-weight: 600; min-height: 32px; }
+.sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
+`;
+
+const PAGE_TITLES = { home: "For you", rewards: "Rewards", coupons: "Coupons" };
+
+function esc(value) {
+  return String(value ?? "").replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function pointsText(n, label) {
+  const names = label || { one: "Point", other: "Points" };
+  return `${Number(n).toLocaleString("en-US")} ${n === 1 ? names.one : names.other}`;
+}
+
+function money(amount, currency) {
+  try {
+    return new Intl.NumberFormat(undefined, { style: "currency", currency }).format(amount);
+  } catch {
+    return `${Number(amount).toFixed(2)} ${currency}`;
+  }
+}
+
+/** The spendable amounts of a variable reward: multiples of step from min up to min(max, balance). */
+export function variableRange(variable, balance) {
+  const cap = Math.min(variable.max ?? balance, balance);
+  if (cap < variable.min) return null;
+  const max = variable.min + Math.floor((cap - variable.min) / variable.step) * variable.step;
+  return { min: variable.min, max, step: variable.step };
+}
+
+export function validSpend(range, value) {
+  return Number.isInteger(value) && value >= range.min && value <= range.max && (value - range.min) % range.step === 0;
+}
+
+class HubError extends Error {
+  constructor(status, problem) {
+    super(problem?.detail || problem?.title || `HTTP ${status}`);
+    this.status = status;
+    this.problem = problem || {};
+  }
+  get retryable() {
+    return this.status === 0 || this.status === 429 || this.status >= 500;
+  }
+}
+
+export class CustomerHub extends HTMLElement {
+  static observedAttributes = ["api-base", "merchant-id", "customer-token", "login-url"];
+
+  constructor() {
+    super();
+    this.attachShadow({ mode: "open" });
+    this.state = { open: false, page: "home", status: "idle", loyalty: null, rewards: null, coupons: null };
+    this.notice = null;
+    this.pending = new Map(); // points_product_id -> Idempotency-Key of a redemption to retry
+    this.shadowRoot.addEventListener("click", (e) => this.#onClick(e));
+    this.shadowRoot.addEventListener("input", (e) => this.#onInput(e));
+    this.shadowRoot.addEventListener("keydown", (e) => this.#onKeydown(e));
+  }
+
+  connectedCallback() {
+    this.#render();
+    if (this.hasAttribute("open")) this.open();
+  }
+
+  attributeChangedCallback(_name, oldValue, newValue) {
+    if (oldValue === newValue || !this.isConnected) return;
+    // A new shopper (or API): forget what was loaded for the previous one.
+    Object.assign(this.state, { page: "home", status: "idle", loyalty: null, rewards: null, coupons: null });
+    this.notice = null;
+    this.pending.clear();
+    if (this.state.open) this.#load();
+    else this.#render();
+  }
+
+  get token() {
+    return (this.getAttribute("customer-token") || "").trim();
+  }
+
+  // ------------------------------------------------------------------ API
+  async #api(method, path, { body, headers } = {}) {
+    const base = (this.getAttribute("api-base") || "").replace(/\/$/, "");
+    const merchant = encodeURIComponent(this.getAttribute("merchant-id") || "");
+    const init = { method, headers: { Accept: "application/json", ...headers } };
+    if (this.token) init.headers.Authorization = `Bearer ${this.token}`;
+    if (body !== undefined) {
+      init.headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    let response;
+    try {
+      response = await fetch(`${base}/v1/shops/${merchant}/hub${path}`, init);
+    } catch {
+      throw new HubError(0, { detail: "You seem to be offline." });
+    }
+    const data = await response.json().catch(() => null);
+    if (!response.ok) throw new HubError(response.status, data);
+    return data;
+  }
+
+  /**
+   * Report hub interactions (SPEC §5); never gets in the shopper's way. Redeeming and applying a
+   * coupon are recorded by the API itself (coupon_applied), so they are not reported twice here.
+   */
+  track(type, extra = {}) {
+    if (!this.token) return;
+    const event = { id: crypto.randomUUID(), type, occurred_at: new Date().toISOString(), ...extra };
+    this.#api("POST", "/events", { body: { events: [event] } }).catch(() => {});
+  }
+
+  // ------------------------------------------------------------------ drawer
+  open() {
+    if (this.state.open) return;
+    this.state.open = true;
+    this.state.page = "home";
+    // Reported once the card is loaded: the shopper's view comes first, one request at a time.
+    this.#load().finally(() => this.track("hub_opened"));
+    this.#focus("#hub-close");
+  }
+
+  close() {
+    this.state.open = false;
+    this.#render();
+    this.shadowRoot.querySelector(".launcher").focus();
+  }
+
+  async #load() {
+    const page = this.state.page;
+    this.state.status = "loading";
+    this.#render();
+    try {
+      if (page === "home") this.state.loyalty = await this.#api("GET", "/loyalty");
+      if (page === "rewards") this.state.rewards = await this.#api("GET", "/rewards");
+      if (page === "coupons") this.state.coupons = await this.#api("GET", "/coupons");
+      this.state.status = "ready";
+    } catch (error) {
+      this.state.status = "error";
+      this.state.error = error;
+    }
+    if (this.state.page === page) this.#render();
+  }
+
+  #go(page) {
+    this.state.page = page;
+    this.notice = null;
+    this.#load().then(() => this.#focus("h2"));
+  }
+
+  #focus(selector) {
+    requestAnimationFrame(() => this.shadowRoot.querySelector(selector)?.focus());
+  }
+
+  // ------------------------------------------------------------------ actions
+  #redeem(button) {
+    const id = Number(button.dataset.id);
+    const reward = this.state.rewards.redeemable.find((r) => r.points_product_id === id);
+    const body = {};
+    if (reward.exchange_type === "variable") {
+      const input = this.shadowRoot.querySelector(`#spend-${id}`);
+      const range = variableRange(reward.variable, this.state.rewards.points_balance);
+      const value = Number(input.value);
+      if (!range || !validSpend(range, value)) return this.#showSpendError(id, range);
+      body.points_to_spend = value;
+    }
+    return this.#submitRedemption(reward, body, button);
+  }
+
+  async #submitRedemption(reward, body, button) {
+    const id = reward.points_product_id;
+    // One key per intended redemption: a retry after a failure reuses it, so Smile spends once.
+    const keyFor = `${id}:${JSON.stringify(body)}`;
+    if (!this.pending.has(keyFor)) this.pending.set(keyFor, crypto.randomUUID());
+    if (button) this.#busy(button, "Redeeming…");
+    try {
+      const result = await this.#api("POST", `/rewards/${id}/redeem`, {
+        body,
+        headers: { "Idempotency-Key": this.pending.get(keyFor) },
+      });
+      this.pending.delete(keyFor);
+      const label = this.state.rewards.points_label || this.state.loyalty?.points_label;
+      const applied = result.coupon.code ? await this.#applyToCart(result.coupon, result.apply_url) : false;
+      this.notice = {
+        kind: "ok",
+        text: applied
+          ? `${reward.name}: code ${result.coupon.code} is applied to your cart. Balance: ${pointsText(result.points_balance, label)}.`
+          : `${reward.name} redeemed: your coupon is on its way and will appear under Coupons. Balance: ${pointsText(result.points_balance, label)}.`,
+      };
+      this.state.rewards = await this.#api("GET", "/rewards").catch(() => ({
+        ...this.state.rewards,
+        points_balance: result.points_balance,
+      }));
+      this.state.loyalty = null; // the card reloads with the new balance
+    } catch (error) {
+      this.notice = { kind: "err", text: this.#explain(error), retry: error.retryable ? { reward, body } : null };
+      if (!error.retryable) this.pending.delete(keyFor);
+    }
+    this.#render();
+    this.#focus(".notice");
+  }
+
+  #toggleJoin(button) {
+    const ways = this.shadowRoot.querySelector("#join-ways");
+    ways.hidden = !ways.hidden;
+    button.setAttribute("aria-expanded", String(!ways.hidden));
+  }
+
+  #retryRedemption(button) {
+    const { reward, body } = this.notice.retry;
+    return this.#submitRedemption(reward, body, button);
+  }
+
+  async #apply(button) {
+    const id = button.dataset.id;
+    this.#busy(button, "Applying…");
+    try {
+      const result = await this.#api("POST", `/coupons/${encodeURIComponent(id)}/apply`, { body: {} });
+      await this.#applyToCart(result.coupon, result.apply_url); // the API records coupon_applied
+      this.notice = { kind: "ok", text: `Code ${result.coupon.code} is applied to your cart.` };
+      this.state.coupons = await this.#api("GET", "/coupons").catch(() => this.state.coupons);
+    } catch (error) {
+      this.notice = { kind: "err", text: this.#explain(error) };
+    }
+    this.#render();
+    this.#focus(".notice");
+  }
+
+  /** Apply a coupon to the shop's cart: the apply_url's path on the shop's own origin. */
+  async #applyToCart(coupon, applyUrl) {
+    const target = new URL(applyUrl, location.href);
+    const sameShop = new URL(target.pathname + target.search, location.origin);
+    try {
+      await fetch(sameShop, { credentials: "include", redirect: "manual" });
+    } catch {
+      return false;
+    }
+    this.dispatchEvent(
+      new CustomEvent("customer-hub:coupon-applied", {
+        bubbles: true,
+        composed: true,
+        detail: { code: coupon.code, coupon, apply_url: applyUrl },
+      }),
+    );
+    return true;
+  }
+
+  async #copyReferral(button) {
+    const input = this.shadowRoot.querySelector("#referral");
+    try {
+      await navigator.clipboard.writeText(input.value);
+    } catch {
+      input.select();
+      document.execCommand("copy");
+    }
+    button.textContent = "Copied!";
+    this.shadowRoot.querySelector("#copy-status").textContent = "Referral link copied";
+  }
+
+  #busy(button, text) {
+    button.disabled = true;
+    button.textContent = text;
+  }
+
+  #explain(error) {
+    const slug = (error.problem.type || "").split("/").pop();
+    if (slug === "insufficient-points") return `Not enough points yet: ${error.problem.points_needed ?? "more"} more needed.`;
+    if (error.retryable) return "We couldn't reach the rewards program. Nothing was spent — please try again.";
+    return error.message;
+  }
+
+  #showSpendError(id, range) {
+    const message = this.shadowRoot.querySelector(`#spend-error-${id}`);
+    if (message && range) {
+      message.textContent = `Choose a multiple of ${range.step} between ${range.min} and ${range.max}.`;
+    }
+  }
+
+  // ------------------------------------------------------------------ events
+  #onClick(event) {
+    const target = event.target.closest("[data-action]");
+    if (!target || target.disabled) return;
+    const action = target.dataset.action;
+    if (action === "open") this.open();
+    else if (action === "close" || action === "dismiss") this.close();
+    else if (action === "retry") this.#load();
+    else if (action === "go") this.#go(target.dataset.page);
+    else if (action === "redeem") this.#redeem(target);
+    else if (action === "retry-redeem") this.#retryRedemption(target);
+    else if (action === "apply") this.#apply(target);
+    else if (action === "copy") this.#copyReferral(target);
+    else if (action === "help") this.track("help_clicked");
+    else if (action === "join") this.#toggleJoin(target);
+  }
+
+  #onInput(event) {
+    const input = event.target;
+    if (!input.dataset.spend) return;
+    const id = Number(input.dataset.spend);
+    const reward = this.state.rewards.redeemable.find((r) => r.points_product_id === id);
+    const range = variableRange(reward.variable, this.state.rewards.points_balance);
+    const value = Number(input.value);
+    const ok = validSpend(range, value);
+    const root = this.shadowRoot;
+    if (input.type === "range" || ok) {
+      root.querySelector(`#spend-${id}`).value = value;
+      root.querySelector(`#slider-${id}`).value = value;
+    }
+    root.querySelector(`#spend-error-${id}`).textContent = ok ? "" : `Choose a multiple of ${range.step} between ${range.min} and ${range.max}.`;
+    const button = root.querySelector(`[data-action=redeem][data-id="${id}"]`);
+    button.disabled = !ok;
+    button.textContent = ok ? `Redeem ${pointsText(value, this.#label())}` : "Redeem";
+    root.querySelector(`#value-${id}`).textContent = ok ? this.#variableValue(reward, value) : "";
+  }
+
+  #onKeydown(event) {
+    if (!this.state.open) return;
+    if (event.key === "Escape") return this.close();
+    if (event.key !== "Tab") return;
+    // Keep focus inside the modal drawer.
+    const focusable = [
+      ...this.shadowRoot.querySelectorAll(".drawer :is(button, a[href], input, summary):not(:disabled)"),
+    ].filter((e) => e.getClientRects().length > 0);
+    if (!focusable.length) return;
+    const first = focusable[0];
+    const last = focusable[focusable.length - 1];
+    const active = this.shadowRoot.activeElement;
+    if (event.shiftKey && active === first) {
+      event.preventDefault();
+      last.focus();
+    } else if (!event.shiftKey && active === last) {
+      event.preventDefault();
+      first.focus();
+    }
+  }
+
+  // ------------------------------------------------------------------ rendering
+  #label() {
+    return this.state.rewards?.points_label || this.state.loyalty?.points_label;
+  }
+
+  #variableValue(reward, points) {
+    const step = reward.variable.step_value;
+    return `${money((points / reward.variable.step) * Number(step.amount), step.currency)} off`;
+  }
+
+  /** A selector that finds "the same" control after a re-render, so focus is not lost. */
+  #focusKey() {
+    const active = this.shadowRoot.activeElement;
+    if (!active) return null;
+    if (active.id) return `#${active.id}`;
+    const attrs = ["action", "id", "page"].filter((a) => active.dataset[a] !== undefined);
+    return attrs.length ? attrs.map((a) => `[data-${a}="${active.dataset[a]}"]`).join("") : null;
+  }
+
+  #render() {
+    const key = this.#focusKey();
+    this.#paint();
+    for (const img of this.shadowRoot.querySelectorAll("img")) {
+      img.addEventListener("error", () => img.remove(), { once: true }); // no broken-image icons
+    }
+    if (!key) return;
+    const again = this.shadowRoot.querySelector(key) || this.shadowRoot.querySelector("#hub-title");
+    again?.focus();
+  }
+
+  #paint() {
+    const { open, page, status } = this.state;
+    const launcher = `<button class="launcher" data-action="open" aria-haspopup="dialog" aria-expanded="${open}">For you</button>`;
+    if (!open) {
+      this.shadowRoot.innerHTML = `<style>${STYLE}</style>${launcher}`;
+      return;
+    }
+    let content;
+    if (status === "loading" || status === "idle") {
+      content = `<p role="status" class="muted">Loading…</p>`;
+    } else if (status === "error") {
+      content = `<div role="alert" class="notice err"><p>${esc(this.#explainLoad(this.state.error))}</p>
+        <button data-action="retry">Try again</button></div>`;
+    } else {
+      content = { home: () => this.#home(), rewards: () => this.#rewardsPage(), coupons: () => this.#couponsPage() }[page]();
+    }
+    const back = page === "home" ? "" : `<button class="link" data-action="go" data-page="home" aria-label="Back to For you">← Back</button>`;
+    const notice = this.notice
+      ? `<div class="notice ${this.notice.kind}" role="${this.notice.kind === "err" ? "alert" : "status"}" tabindex="-1">${esc(this.notice.text)}
+         ${this.notice.retry ? `<button class="ghost" id="retry-redeem" data-action="retry-redeem">Try again</button>` : ""}</div>`
+      : "";
+    this.shadowRoot.innerHTML = `<style>${STYLE}</style>${launcher}
+      <div class="scrim" data-action="dismiss"></div>
+      <section class="drawer" role="dialog" aria-modal="true" aria-labelledby="hub-title">
+        <header>${back}<h2 id="hub-title" tabindex="-1">${PAGE_TITLES[page]}</h2>
+          <button class="ghost" id="hub-close" data-action="close" aria-label="Close">✕</button></header>
+        <div class="body">${notice}${content}
+          <p class="muted"><a href="${esc(this.getAttribute("help-url") || "/pages/contact")}" data-action="help">Need help?</a></p>
+        </div>
+      </section>`;
+  }
+
+  #explainLoad(error) {
+    if (error.status === 401) return "Your session has expired. Please log in again.";
+    if (error.retryable) return "We couldn't load your rewards right now.";
+    return `We couldn't load your rewards: ${error.message}`;
+  }
+
+  #home() {
+    const loyalty = this.state.loyalty;
+    const label = loyalty.points_label;
+    switch (loyalty.state) {
+      case "login_required":
+        return `<div class="card" data-state="login_required"><h3>Rewards</h3>
+          <p>Log in to see your points and rewards.</p>
+          <a href="${esc(this.getAttribute("login-url") || "/account/login")}">Log in</a></div>`;
+      case "excluded":
+        return `<div data-state="excluded"></div>`;
+      case "not_member":
+        return `<div data-state="not_member">${loyalty.coupons_available ? this.#couponsLink(loyalty.coupons_available) : ""}</div>`;
+      case "join":
+        return `<div class="card" data-state="join"><h3>Rewards</h3>
+          ${this.#bar(0, "Progress to your first reward")}
+          <button data-action="join" aria-controls="join-ways" aria-expanded="false">Start earning rewards</button>
+          <div id="join-ways" hidden>${this.#waysToEarn(loyalty.ways_to_earn, true)}</div></div>`;
+      default:
+        return this.#memberCard(loyalty, label);
+    }
+  }
+
+  #memberCard(loyalty, label) {
+    const tier = loyalty.vip_tier
+      ? `<span class="tier">${loyalty.vip_tier.image_url ? `<img src="${esc(loyalty.vip_tier.image_url)}" alt="">` : ""}<span class="sr">VIP tier: </span>${esc(loyalty.vip_tier.name)}</span>`
+      : "";
+    const nextTier = loyalty.next_vip_tier
+      ? `<p class="muted">${esc(Math.ceil(loyalty.next_vip_tier.amount_needed))} to go to ${esc(loyalty.next_vip_tier.name)}</p>`
+      : "";
+    const best = loyalty.best_reward
+      ? `<p data-testid="best-reward"><strong>${esc(loyalty.best_reward.text)}</strong></p>`
+      : "";
+    const next = loyalty.next_reward
+      ? `<p data-testid="next-reward">${esc(pointsText(loyalty.next_reward.points_needed, label))} more for ${esc(loyalty.next_reward.name)} (${esc(pointsText(loyalty.next_reward.points_price, label))})</p>`
+      : "";
+    const preview = (loyalty.rewards_preview || [])
+      .map((r) => `<li class="item">${esc(r.name)} <span class="muted">· ${esc(pointsText(r.points_price, label))}</span></li>`)
+      .join("");
+    return `<div class="card" data-state="member">
+        <div class="row"><h3 class="grow">Rewards</h3>${tier}</div>
+        <p class="balance" data-testid="balance">${esc(pointsText(loyalty.points_balance, label))}</p>
+        ${nextTier}${best}${next}
+        ${this.#bar(loyalty.progress?.percent ?? 0, loyalty.next_reward ? `Progress to ${loyalty.next_reward.name}` : "Every reward unlocked")}
+      </div>
+      <div class="card"><h3>Rewards you can redeem</h3>
+        ${preview ? `<ul aria-label="Rewards you can redeem">${preview}</ul>` : `<p class="muted">Keep earning to unlock your first reward.</p>`}
+        <button class="ghost" data-action="go" data-page="rewards">See all rewards</button></div>
+      <div class="card">${this.#couponsLink(loyalty.coupons_available || 0)}</div>
+      ${loyalty.referral_url ? this.#referral(loyalty.referral_url) : ""}
+      ${this.#waysToEarn(loyalty.ways_to_earn, false)}`;
+  }
+
+  #couponsLink(count) {
+    return `<button class="ghost" data-action="go" data-page="coupons" data-testid="coupons-link">Coupons (${esc(count)} available)</button>`;
+  }
+
+  #bar(percent, label) {
+    const value = Math.max(0, Math.min(100, Math.floor(percent)));
+    return `<div class="bar" role="progressbar" aria-label="${esc(label)}" aria-valuemin="0" aria-valuemax="100" aria-valuenow="${value}"><span style="width:${value}%"></span></div>`;
+  }
+
+  #referral(url) {
+    return `<div class="card referral"><h3>Refer a friend</h3>
+      <div class="row"><label class="sr" for="referral">Your referral link</label>
+      <input id="referral" readonly value="${esc(url)}">
+      <button class="ghost" data-action="copy">Copy link</button></div>
+      <p id="copy-status" class="sr" role="status"></p></div>`;
+  }
+
+  #waysToEarn(ways, open) {
+    if (!ways || !ways.length) return "";
+    const items = ways
+      .map((w) => `<li class="item"><strong>${esc(w.name)}</strong><br><span class="muted">${esc(w.reward_text)}</span>
+        ${w.action_url ? ` <a href="${esc(w.action_url)}">${esc(w.action_text || "Go")}</a>` : ""}</li>`)
+      .join("");
+    return `<details id="ways" class="card"${open ? " open" : ""}><summary>Ways to earn</summary><ul>${items}</ul></details>`;
+  }
+
+  #rewardsPage() {
+    const data = this.state.rewards;
+    const label = this.#label();
+    if (data.state !== "member" && data.state !== "join") {
+      return `<p class="muted">Rewards are not available for your account.</p>`;
+    }
+    const redeemable = data.redeemable.map((r) => this.#redeemable(r, data.points_balance, label)).join("");
+    const locked = data.locked
+      .map((r) => `<li class="item" data-locked="${r.points_product_id}"><strong>${esc(r.name)}</strong>
+        <div class="muted">${esc(r.exchange_description || "")}</div>
+        <div>${esc(pointsText(r.points_needed, label))} more needed</div></li>`)
+      .join("");
+    return `<div class="card"><p class="balance" data-testid="balance">${esc(pointsText(data.points_balance, label))}</p>
+        ${this.#bar(data.progress?.percent ?? 0, "Progress to your next reward")}</div>
+      <section class="card" aria-labelledby="redeem-title"><h3 id="redeem-title">Redeem your points</h3>
+        ${redeemable ? `<ul>${redeemable}</ul>` : `<p class="muted">No rewards to redeem yet.</p>`}</section>
+      ${locked ? `<section class="card" aria-labelledby="locked-title"><h3 id="locked-title">Keep earning for</h3><ul>${locked}</ul></section>` : ""}`;
+  }
+
+  #redeemable(reward, balance, label) {
+    const id = reward.points_product_id;
+    const head = `<strong>${esc(reward.name)}</strong><div class="muted">${esc(reward.description || reward.exchange_description || "")}</div>`;
+    if (reward.exchange_type !== "variable") {
+      return `<li class="item" data-reward="${id}">${head}
+        <div class="row"><span class="grow">${esc(pointsText(reward.points_price, label))}</span>
+        <button data-action="redeem" data-id="${id}" aria-label="Redeem ${esc(pointsText(reward.points_price, label))} for ${esc(reward.name)}">Redeem</button></div></li>`;
+    }
+    const range = variableRange(reward.variable, balance);
+    const start = range.min;
+    return `<li class="item" data-reward="${id}">${head}
+      <label for="slider-${id}">Points to spend</label>
+      <input type="range" id="slider-${id}" data-spend="${id}" min="${range.min}" max="${range.max}" step="${range.step}" value="${start}"
+        aria-valuetext="${esc(pointsText(start, label))}">
+      <div class="row"><label class="sr" for="spend-${id}">Points to spend on ${esc(reward.name)}</label>
+        <input type="number" id="spend-${id}" data-spend="${id}" min="${range.min}" max="${range.max}" step="${range.step}" value="${start}" inputmode="numeric">
+        <span class="grow" id="value-${id}" aria-live="polite">${esc(this.#variableValue(reward, start))}</span></div>
+      <button data-action="redeem" data-id="${id}">Redeem ${esc(pointsText(start, label))}</button>
+      <p class="error" id="spend-error-${id}" role="alert"></p></li>`;
+  }
+
+  #couponsPage() {
+    const data = this.state.coupons;
+    const issued = (list) => list.filter((c) => c.code);
+    const item = (c, applied) => `<li class="item" data-coupon="${esc(c.id)}"><strong>${esc(c.name)}</strong>
+        <div>Code <span class="code">${esc(c.code)}</span>${applied ? ` <span class="muted">· applied to your cart</span>` : ""}</div>
+        ${c.expires_at ? `<div class="muted">Expires ${esc(new Date(c.expires_at).toLocaleDateString())}</div>` : ""}
+        ${c.usage_instructions ? `<div class="muted">${esc(c.usage_instructions)}</div>` : ""}
+        <button class="ghost" data-action="apply" data-id="${esc(c.id)}" aria-label="${applied ? "Apply again" : "Apply to cart"}: ${esc(c.name)}">${applied ? "Apply again" : "Apply to cart"}</button></li>`;
+    const applied = issued(data.applied).map((c) => item(c, true)).join("");
+    const available = issued(data.available).map((c) => item(c, false)).join("");
+    return `<p data-testid="available-count"><strong>${esc(data.available_count)}</strong> available ${data.available_count === 1 ? "coupon" : "coupons"}</p>
+      ${applied ? `<section class="card" aria-labelledby="applied-title"><h3 id="applied-title">In your cart</h3><ul>${applied}</ul></section>` : ""}
+      <section class="card" aria-labelledby="available-title"><h3 id="available-title">Available coupons</h3>
+        ${available ? `<ul>${available}</ul>` : `<p class="muted">No coupons available.</p>`}</section>`;
+  }
+}
+
+if (!customElements.get("customer-hub")) customElements.define("customer-hub", CustomerHub);
