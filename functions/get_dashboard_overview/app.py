@@ -6,9 +6,8 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from customer_hub import clock, dashboard
+from customer_hub import dashboard
 from customer_hub.http import make_app, merchant_id_from_authorizer, merchant_route
-from customer_hub.merchants import get_merchant
 from customer_hub.periods import (
     DEFAULT_COMPARE,
     DEFAULT_PRESET,
@@ -17,7 +16,6 @@ from customer_hub.periods import (
     IntervalParam,
     PeriodParam,
     StartParam,
-    resolve_period,
 )
 
 logger = Logger()
@@ -32,10 +30,8 @@ def overview(
     compare: CompareParam = DEFAULT_COMPARE,
     interval: IntervalParam = None,
 ) -> dict[str, Any]:
-    merchant = get_merchant(merchant_id_from_authorizer(app))
-    when = resolve_period(
-        timezone=merchant.timezone,
-        now=clock.now(),
+    merchant, when = dashboard.request(
+        merchant_id_from_authorizer(app),
         period=period,
         start=start,
         end=end,

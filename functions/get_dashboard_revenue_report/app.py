@@ -7,9 +7,8 @@ from typing import Annotated, Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from customer_hub import clock, dashboard
+from customer_hub import dashboard
 from customer_hub.http import make_app, merchant_id_from_authorizer, merchant_route
-from customer_hub.merchants import get_merchant
 from customer_hub.periods import (
     DEFAULT_COMPARE,
     DEFAULT_PRESET,
@@ -18,7 +17,6 @@ from customer_hub.periods import (
     IntervalParam,
     PeriodParam,
     StartParam,
-    resolve_period,
 )
 
 logger = Logger()
@@ -34,10 +32,8 @@ def revenue_report(
     interval: IntervalParam = None,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
 ) -> dict[str, Any]:
-    merchant = get_merchant(merchant_id_from_authorizer(app))
-    when = resolve_period(
-        timezone=merchant.timezone,
-        now=clock.now(),
+    merchant, when = dashboard.request(
+        merchant_id_from_authorizer(app),
         period=period,
         start=start,
         end=end,

@@ -17,9 +17,9 @@ from urllib.parse import urlencode
 from customer_hub import clock, money
 from customer_hub.config import config
 from customer_hub.hub_events import SERVICE_INTERACTIONS
-from customer_hub.merchants import Merchant
+from customer_hub.merchants import Merchant, get_merchant
 from customer_hub.metrics import AOV_ORDERS, AOV_REVENUE, REVENUE, SERVICE_FIELDS
-from customer_hub.periods import DashboardPeriod, DateRange
+from customer_hub.periods import DashboardPeriod, DateRange, resolve_period
 from customer_hub.problems import validation_error
 from customer_hub.rollup_reads import active_accounts, day_counters, totals
 from customer_hub.rollups import accounts_pk, revenue_pk
@@ -27,6 +27,29 @@ from customer_hub.store import Table, key
 
 REPORT_PAGE_ORDERS = 50
 ACCOUNTS_PAGE = 100
+
+
+def request(
+    merchant_id: str,
+    *,
+    period: str,
+    start: str | None,
+    end: str | None,
+    compare: str,
+    interval: str | None,
+) -> tuple[Merchant, DashboardPeriod]:
+    """The merchant and its resolved period (in its time zone, as of now) for a dashboard route."""
+    merchant = get_merchant(merchant_id)
+    when = resolve_period(
+        timezone=merchant.timezone,
+        now=clock.now(),
+        period=period,
+        start=start,
+        end=end,
+        compare=compare,
+        interval=interval,
+    )
+    return merchant, when
 
 
 def change_pct(current: int, previous: int | None) -> float | None:
