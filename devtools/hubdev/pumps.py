@@ -41,6 +41,7 @@ class StreamPump:
         self.client = client
         self.sqs = sqs
         self.positions: dict[str, str] = {}
+        self.shard_of: dict[str, str] = {}  # sequence number -> shard (OnFailure records name it)
         self.parked = 0
         self.invocations = 0
         self.transform: Callable[[dict[str, Any]], dict[str, Any]] | None = None
@@ -69,6 +70,8 @@ class StreamPump:
             response = self.client.get_records(ShardIterator=iterator, Limit=1000)
             found = response.get("Records", [])
             records.extend(found)
+            for record in found:
+                self.shard_of[record["dynamodb"]["SequenceNumber"]] = shard
             if found:
                 self.positions[shard] = found[-1]["dynamodb"]["SequenceNumber"]
         return records
@@ -139,6 +142,7 @@ class StreamPump:
                     {
                         "requestContext": {"condition": "RetryAttemptsExhausted"},
                         "DDBStreamBatchInfo": {
+                            "shardId": self.shard_of.get(first, ""),
                             "streamArn": self.stream_arn,
                             "startSequenceNumber": first,
                             "endSequenceNumber": last,

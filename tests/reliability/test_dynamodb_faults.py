@@ -1,0 +1,181 @@
+"""Faults in DynamoDB: throttling, cancelled transactions, lost responses and an outage injected
+with botocore event hooks (tests/support/ddb_faults.py) into the stream functions, while the
+generated multi-week scenario plays through the real handlers and the local stream plumbing
+(partial batch responses, bisection, bounded retries, the OnFailure queue, then a redrive).
+Afterwards every roll-up and dashboard figure equals the brute force: nothing lost or doubled.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from customer_hub.merchants import CreatedMerchant
+from hubdev.pumps import StreamPump
+from hubdev.redrive import RedriveResult, redrive
+from hubdev.stack import LocalStack
+from tests.conftest import make_merchant
+from tests.integration.test_rollups import assert_rollups_match
+from tests.support.api import InProcessApi
+from tests.support.ddb_faults import DynamoFaults, FaultRates
+from tests.support.hub import launch
+from tests.support.scenario import Expected, brute_force, play, scenario_traffic
+
+ZONE = "Europe/Warsaw"
+ROLLUPS = "MetricRollupsFunction"
+COUPONS = "MarkCouponsUsedFunction"
+DLQ = "MetricRollupsDeadLetterQueue"
+
+# Per DynamoDB request of a stream function (the roll-ups coalesce a batch into few requests,
+# so the rates are high to make every kind of fault happen many times); plus an outage of 16
+# invocations in a row, long enough for single records to exhaust the event source's 5
+# retries and be parked on the OnFailure queue.
+RATES = FaultRates(
+    throttled_retried=0.15,
+    throttled_exhausted=0.03,
+    transaction_cancelled=0.10,
+    lost_response_retried=0.05,
+    lost_response_exhausted=0.03,
+    unprocessed=0.15,
+    outage=range(30, 46),
+)
+
+
+def _pump(stack: LocalStack, function: str) -> StreamPump:
+    return next(p for p in stack.stream_pumps if p.source.function == function)
+
+
+def _redrive_until_empty(stack: LocalStack, rounds: int = 10) -> list[RedriveResult]:
+    pump = _pump(stack, ROLLUPS)
+    url = stack.resources.queue_urls[DLQ]
+    results = []
+    for _ in range(rounds):
+        result = redrive(stack.sqs, pump.client, url, lambda e: stack.runtime.invoke(ROLLUPS, e))
+        results.append(result)
+        if result.messages == 0 or result.failed == 0:
+            return results
+    raise AssertionError(f"the redrive never emptied the queue: {results}")
+
+
+def _queued(stack: LocalStack) -> int:
+    attributes = stack.sqs.get_queue_attributes(
+        QueueUrl=stack.resources.queue_urls[DLQ],
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    )["Attributes"]
+    return int(attributes["ApproximateNumberOfMessages"]) + int(
+        attributes["ApproximateNumberOfMessagesNotVisible"]
+    )
+
+
+# ---------------------------------------------------------------- dashboard
+def _dashboard(api: InProcessApi, merchant: CreatedMerchant, route: str, **query: Any) -> Any:
+    reply = api.get(f"/v1/dashboard/{route}", api_key=merchant.api_key, query=query)
+    assert reply.status == 200, reply.body
+    return reply.json
+
+
+def _money(minor: int) -> dict[str, str]:
+    return {"amount": f"{minor / 100:.2f}", "currency": "USD"}
+
+
+def assert_dashboard_matches(
+    api: InProcessApi, merchant: CreatedMerchant, expected: Expected
+) -> int:
+    """The dashboard routes' figures equal the brute force; → figures compared."""
+    compared = 0
+    for start, end in [("2026-10-05", "2026-11-01"), ("2026-10-19", "2026-10-25")]:
+        first, last = date.fromisoformat(start), date.fromisoformat(end)
+        query = {"period": "custom", "start": start, "end": end}
+        body = _dashboard(api, merchant, "overview", **query, compare="none")
+        assert body["total_accounts"] == {"value": sum(expected.new_accounts.values())}
+        assert body["service_interactions"]["value"] == expected.total(
+            lambda d: sum(expected.service[d].values()), first, last
+        )
+        assert body["active_accounts"]["value"] == expected.active(first, last)
+        assert body["revenue_generated"]["value"] == _money(
+            expected.total(lambda d: expected.revenue[d], first, last)
+        )
+        service = _dashboard(api, merchant, "service-interactions", **query, interval="week")
+        for kind, value in service["totals"].items():
+            assert value == expected.total(lambda d, k=kind: expected.service[d][k], first, last)
+        aov = _dashboard(api, merchant, "average-order-value", **query)
+        orders = expected.total(lambda d: expected.aov_orders[d], first, last)
+        assert aov["orders"] == orders
+        revenue = expected.total(lambda d: expected.aov_revenue[d], first, last)
+        assert aov["value"] == _money(round(revenue / orders) if orders else 0)
+        compared += 4 + len(service["totals"]) + 2
+    query = {"period": "custom", "start": "2026-10-01", "end": "2026-11-05"}
+    lines: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        page = _dashboard(
+            api, merchant, "revenue-report", **query, **({"cursor": cursor} if cursor else {})
+        )
+        lines += page["lines"]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    got = sorted(
+        (line["order_id"], line["product_id"], round(float(line["amount"]["amount"]) * 100))
+        for line in lines
+    )
+    want = sorted((r["order_id"], r["product_id"], r["amount"]) for r in expected.report)
+    assert got == want, "every attributed line once"
+    return compared + len(want)
+
+
+# ---------------------------------------------------------------- the scenario under faults
+def test_the_scenario_under_dynamodb_faults_rolls_up_exactly(
+    api: InProcessApi, stack: LocalStack, figures: Counter[str]
+) -> None:
+    traffic = scenario_traffic()
+    expected = brute_force(traffic, ZoneInfo(ZONE))
+    merchant = make_merchant(timezone=ZONE)
+    launch(api, merchant)
+    pump = _pump(stack, ROLLUPS)
+    parked, invocations, queued = pump.parked, pump.invocations, _queued(stack)
+    records: set[str] = set()
+
+    def count(event: dict[str, Any]) -> dict[str, Any]:
+        records.update(r["dynamodb"]["SequenceNumber"] for r in event["Records"])
+        return event
+
+    pump.transform = count
+    faults = DynamoFaults(stack, (ROLLUPS, COUPONS), RATES, seed=20261123)
+    try:
+        with faults.installed(), pytest.MonkeyPatch.context() as clock_patch:
+            play(api, stack, merchant, traffic, clock_patch)
+            parked_now = pump.parked - parked
+            # Bounded retries never lose silently: every parked record is on the OnFailure queue.
+            assert parked_now > 0, "the outage made records exhaust their retries"
+            assert _queued(stack) > queued
+            redriven = _redrive_until_empty(stack)
+    finally:
+        pump.transform = None
+    assert _queued(stack) == 0, "the redrive emptied the OnFailure queue"
+    assert sum(r.records for r in redriven) >= parked_now
+
+    # ---------------------------------------------------------- nothing lost, nothing doubled
+    assert_rollups_match(merchant, expected)
+    compared = assert_dashboard_matches(api, merchant, expected)
+
+    assert faults.total_injected > 100, faults.injected
+    kinds = {name for name, n in faults.injected.items() if n}
+    assert len(kinds) == 7, faults.injected  # every kind of fault happened
+    assert faults.seen["conditional-check failures met (real)"] > 0
+    figures["dynamodb faults: scenario records through the stream"] += len(records)
+    figures["dynamodb faults: stream invocations"] += pump.invocations - invocations
+    figures["dynamodb faults: invocations failed and retried/bisected"] += faults.failed_invocations
+    for name, n in sorted(faults.injected.items()):
+        figures[f"dynamodb faults injected: {name}"] += n
+    figures["dynamodb faults: real conditional-check failures met"] += faults.seen[
+        "conditional-check failures met (real)"
+    ]
+    figures["dynamodb faults: records parked on the OnFailure queue"] += parked_now
+    figures["dynamodb faults: OnFailure messages redriven"] += sum(r.redriven for r in redriven)
+    figures["dynamodb faults: roll-up/dashboard figures compared"] += compared
+    figures["dynamodb faults: figure mismatches (lost or doubled)"] += 0
