@@ -42,7 +42,8 @@ STOREFRONT_PREFIX = "/v1/shops/{merchant_id}/hub"
 OPTIONAL_CUSTOMER_TOKEN = {("GET", f"{STOREFRONT_PREFIX}/loyalty")}
 
 # Problem statuses API.md gives particular routes beyond the ones every route of its kind gets
-# (401 with credentials, 404 with path parameters, 422 with inputs, 429 always).
+# (401 with credentials, 404 with path parameters, 422 with inputs, 429 always, 503 always:
+# DynamoDB throttled past the SDK's retries is a retryable `temporarily-unavailable`).
 _SMILE_DOWN = {502, 503}
 _EXTRA_PROBLEMS: dict[tuple[str, str], set[int]] = {
     ("GET", f"{STOREFRONT_PREFIX}/loyalty"): {409} | _SMILE_DOWN,
@@ -108,8 +109,9 @@ _PROBLEM_RESPONSES: dict[int, tuple[str, str, list[str]]] = {
     ),
     503: (
         "UpstreamUnavailable",
-        "Smile.io is unavailable; retryable (`Retry-After` when known).",
-        ["upstream-unavailable"],
+        "Smile.io (`upstream-unavailable`) or the hub's own storage (`temporarily-unavailable`, "
+        "throttled) is unavailable; retryable (`Retry-After` when known).",
+        ["upstream-unavailable", "temporarily-unavailable"],
     ),
 }
 
@@ -228,7 +230,7 @@ def _openapi_path(path: str) -> str:
 
 
 def _problem_statuses(route: HttpRoute, operation: dict[str, Any]) -> set[int]:
-    statuses = {429} | _EXTRA_PROBLEMS.get((route.method, route.path), set())
+    statuses = {429, 503} | _EXTRA_PROBLEMS.get((route.method, route.path), set())
     if _security(route):
         statuses.add(401)
     parameters = operation.get("parameters", [])

@@ -15,6 +15,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from customer_hub.api_keys import merchant_id_for_api_key
+from customer_hub.aws import is_transient
 from customer_hub.identity import bearer_token, hash_api_key
 
 logger = Logger()
@@ -38,7 +39,15 @@ def _lookup(api_key: str) -> str:
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
     api_key = bearer_token(headers.get("authorization"))
-    merchant_id = _lookup(api_key) if api_key else ""
+    try:
+        merchant_id = _lookup(api_key) if api_key else ""
+    except Exception as exc:
+        if not is_transient(exc):
+            raise
+        # DynamoDB throttled: the route answers a retryable 503 instead of API Gateway's 500
+        # (no authorizer caching is configured, so this answer is not remembered).
+        logger.warning("API key lookup throttled", extra={"route": event.get("routeKey")})
+        return {"isAuthorized": True, "context": {"merchant_id": "", "unavailable": "storage"}}
     if not merchant_id:
         logger.info(
             "request without a valid merchant API key", extra={"route": event.get("routeKey")}

@@ -8,21 +8,25 @@ Afterwards every roll-up and dashboard figure equals the brute force: nothing lo
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from customer_hub.config import config
+from customer_hub.hub_events import event_pk
 from customer_hub.merchants import CreatedMerchant
+from customer_hub.store import Table
 from hubdev.pumps import StreamPump
 from hubdev.redrive import RedriveResult, redrive
 from hubdev.stack import LocalStack
 from tests.conftest import make_merchant
 from tests.integration.test_rollups import assert_rollups_match
-from tests.support.api import InProcessApi
+from tests.support.api import InProcessApi, Reply, assert_problem
 from tests.support.ddb_faults import DynamoFaults, FaultRates
-from tests.support.hub import launch
+from tests.support.hub import launch, post_events
+from tests.support.scenario import SERVICE as SERVICE_KINDS
 from tests.support.scenario import Expected, brute_force, play, scenario_traffic
 
 ZONE = "Europe/Warsaw"
@@ -179,3 +183,113 @@ def test_the_scenario_under_dynamodb_faults_rolls_up_exactly(
     figures["dynamodb faults: OnFailure messages redriven"] += sum(r.redriven for r in redriven)
     figures["dynamodb faults: roll-up/dashboard figures compared"] += compared
     figures["dynamodb faults: figure mismatches (lost or doubled)"] += 0
+
+
+# ---------------------------------------------------------------- what users see
+BUSY = (503, "temporarily-unavailable")
+MAX_TRIES = 40
+
+
+def _slug(reply: Reply) -> str:
+    body = reply.json if reply.content_type.startswith("application/problem+json") else {}
+    return str((body or {}).get("type", "")).rsplit("/", 1)[-1]
+
+
+def _assert_clear_problem(reply: Reply) -> None:
+    """A throttled request is a retryable problem+json that says when to retry; nothing else."""
+    assert (reply.status, _slug(reply)) == BUSY, (reply.status, reply.body[:300])
+    assert_problem(reply, *BUSY)
+    assert reply.headers.get("retry-after") == "1"
+    assert b"Traceback" not in reply.body and b"botocore" not in reply.body
+
+
+def test_throttled_event_batches_answer_503_and_a_retry_records_each_event_once(
+    api: InProcessApi, stack: LocalStack, figures: Counter[str]
+) -> None:
+    merchant = make_merchant(timezone=ZONE)
+    launch(api, merchant)
+    now = datetime.now(UTC).replace(microsecond=0)
+    kinds = ("help_clicked", "chat_started", "order_tracked", "hub_opened", "product_clicked")
+    batches = [
+        [
+            {
+                "id": f"evt-{n}-{i}",
+                "type": kinds[i % len(kinds)],
+                "occurred_at": (now - timedelta(minutes=n)).isoformat().replace("+00:00", "Z"),
+                **({"product_id": "42"} if kinds[i % len(kinds)] == "product_clicked" else {}),
+            }
+            for i in range(5)
+        ]
+        for n in range(12)
+    ]
+    rates = FaultRates(throttled_retried=0.2, throttled_exhausted=0.3, lost_response_exhausted=0.15)
+    faults = DynamoFaults(stack, ("PostEventsFunction",), rates, seed=9)
+    answers: list[Reply] = []
+    with faults.installed():
+        for batch in batches:
+            for _ in range(MAX_TRIES):  # the storefront resends the same batch (same ids)
+                reply = post_events(api, merchant, batch, customer_id="9001", email="f@example.com")
+                answers.append(reply)
+                if reply.status == 202:
+                    assert reply.json["accepted"] + reply.json["duplicates"] == len(batch)
+                    break
+                _assert_clear_problem(reply)
+            else:
+                raise AssertionError("a batch never got through")
+    busy = [r for r in answers if r.status != 202]
+    assert len(busy) >= 5, faults.injected
+    assert faults.injected["writes applied, response lost past the SDK's retries"] > 0
+
+    # Nothing half-written: every event stored once, counted once by the roll-ups.
+    stack.drain()
+    day = now.astimezone(ZoneInfo(ZONE)).date().isoformat()
+    start = (now - timedelta(minutes=12)).astimezone(ZoneInfo(ZONE)).date().isoformat()
+    overview = _dashboard(
+        api, merchant, "overview", period="custom", start=start, end=day, compare="none"
+    )
+    service = sum(1 for batch in batches for e in batch if e["type"] in SERVICE_KINDS)
+    assert overview["service_interactions"]["value"] == service
+    assert overview["active_accounts"]["value"] == 1
+    stored = Table(config().events_table).batch_get(
+        [(event_pk(merchant.merchant_id, e["id"]), "EVENT") for b in batches for e in b]
+    )
+    assert len(stored) == sum(len(b) for b in batches)
+
+    figures["dynamodb faults: POST /events requests (throttled route)"] += len(answers)
+    figures["dynamodb faults: POST /events answered 503 + Retry-After"] += len(busy)
+    figures["dynamodb faults: POST /events answered 500"] += sum(
+        1 for r in answers if r.status >= 500 and r.status != 503
+    )
+    for name, n in sorted(faults.injected.items()):
+        figures[f"dynamodb faults injected (routes): {name}"] += n
+
+
+def test_a_throttled_dashboard_and_authorizer_answer_503_never_500(
+    api: InProcessApi, stack: LocalStack, figures: Counter[str]
+) -> None:
+    merchant = make_merchant(timezone=ZONE)
+    launch(api, merchant)
+    query = {"period": "custom", "start": "2026-10-05", "end": "2026-11-01"}
+    clean = _dashboard(api, merchant, "overview", **query)
+    rates = FaultRates(throttled_retried=0.2, throttled_exhausted=0.3, unprocessed=0.2)
+    faults = DynamoFaults(
+        stack, ("GetDashboardOverviewFunction", "MerchantAuthorizerFunction"), rates, seed=5
+    )
+    answers: list[Reply] = []
+    with faults.installed():
+        for n in range(30):
+            # A fresh key's lookup reaches DynamoDB (the authorizer caches keys it found).
+            other = make_merchant(timezone=ZONE) if n % 3 == 0 else merchant
+            reply = api.get("/v1/dashboard/overview", api_key=other.api_key, query=query)
+            answers.append(reply)
+            if reply.status != 200:
+                _assert_clear_problem(reply)
+            elif other is merchant:
+                assert reply.json == clean, "a throttled read never answers partial figures"
+    busy = [r for r in answers if r.status != 200]
+    assert busy and len(busy) < len(answers), faults.injected
+    figures["dynamodb faults: dashboard/authorizer requests (throttled)"] += len(answers)
+    figures["dynamodb faults: dashboard/authorizer answered 503 + Retry-After"] += len(busy)
+    figures["dynamodb faults: dashboard/authorizer answered 500"] += 0
+    for name, n in sorted(faults.injected.items()):
+        figures[f"dynamodb faults injected (routes): {name}"] += n

@@ -11,11 +11,14 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import BotoCoreError, ClientError
 
+from customer_hub.aws import is_transient
 from customer_hub.problems import (
     PROBLEM_CONTENT_TYPE,
     NotFound,
     Problem,
+    ServiceBusy,
     Unauthorized,
     ValidationProblem,
 )
@@ -30,6 +33,26 @@ def problem_response(problem: Problem) -> Response[str]:
         body=problem.to_json(),
         headers=dict(problem.headers),
     )
+
+
+BUSY_RETRY_AFTER = "1"
+
+
+def service_busy() -> ServiceBusy:
+    """The 503 answered when DynamoDB (or Secrets Manager) throttles past the SDK's retries."""
+    return ServiceBusy(
+        "The Customer Hub is busy right now; nothing was lost, please retry shortly.",
+        headers={"Retry-After": BUSY_RETRY_AFTER},
+    )
+
+
+def _busy_or_raise(exc: Exception) -> Response[str]:
+    if not is_transient(exc):
+        raise exc
+    response = exc.response if isinstance(exc, ClientError) else {}
+    code = response.get("Error", {}).get("Code") or type(exc).__name__
+    logger.warning("AWS call throttled or unavailable", extra={"aws_error": code})
+    return problem_response(service_busy())
 
 
 def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response[str]:
@@ -99,6 +122,14 @@ def make_app(*, enable_validation: bool = True) -> APIGatewayHttpResolver:
         detail = f"{where}: {first['msg']}" if where else str(first["msg"])
         return problem_response(ValidationProblem(detail, errors=errors))
 
+    @app.exception_handler(ClientError)
+    def _aws_client_error(exc: ClientError) -> Response[str]:
+        return _busy_or_raise(exc)
+
+    @app.exception_handler(BotoCoreError)
+    def _aws_unreachable(exc: BotoCoreError) -> Response[str]:
+        return _busy_or_raise(exc)
+
     @app.exception_handler(UnicodeDecodeError)
     def _not_utf8(_exc: UnicodeDecodeError) -> Response[str]:
         msg = "the request body is not UTF-8 encoded JSON"
@@ -116,9 +147,17 @@ _NO_MERCHANT = Unauthorized(
 )
 
 
-def _authorized_merchant(event: dict[str, Any]) -> str:
+def _authorizer_context(event: dict[str, Any]) -> dict[str, Any]:
     authorizer = (event.get("requestContext") or {}).get("authorizer") or {}
-    return str((authorizer.get("lambda") or {}).get("merchant_id") or "")
+    return dict(authorizer.get("lambda") or {})
+
+
+def _authorized_merchant(event: dict[str, Any]) -> str:
+    return str(_authorizer_context(event).get("merchant_id") or "")
+
+
+# The authorizer's context flag when it could not look the key up (DynamoDB throttled).
+AUTHORIZER_UNAVAILABLE = "unavailable"
 
 
 def merchant_id_from_authorizer(app: APIGatewayHttpResolver) -> str:
@@ -162,10 +201,15 @@ def merchant_route(
     @logger.inject_lambda_context
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         if not _authorized_merchant(event):
+            problem = (
+                service_busy()
+                if _authorizer_context(event).get(AUTHORIZER_UNAVAILABLE)
+                else _NO_MERCHANT
+            )
             return {
-                "statusCode": _NO_MERCHANT.status,
-                "headers": {"Content-Type": PROBLEM_CONTENT_TYPE},
-                "body": _NO_MERCHANT.to_json(),
+                "statusCode": problem.status,
+                "headers": {"Content-Type": PROBLEM_CONTENT_TYPE, **problem.headers},
+                "body": problem.to_json(),
                 "isBase64Encoded": False,
             }
         return app.resolve(_as_json_request(event), context)

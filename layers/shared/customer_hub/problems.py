@@ -90,6 +90,12 @@ class UpstreamUnavailable(Problem):
     status, slug, title = 503, "upstream-unavailable", "Smile.io is unavailable"
 
 
+class ServiceBusy(Problem):
+    """The hub's own storage (DynamoDB) or secrets were throttled or did not answer."""
+
+    status, slug, title = 503, "temporarily-unavailable", "Temporarily unavailable"
+
+
 class RateLimited(Problem):
     status, slug, title = 429, "rate-limited", "Too many requests"
 
