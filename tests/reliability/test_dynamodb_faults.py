@@ -7,7 +7,8 @@ Afterwards every roll-up and dashboard figure equals the brute force: nothing lo
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,12 +16,15 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from customer_hub.config import config
+from customer_hub.coupons import mark_applied
 from customer_hub.hub_events import event_pk
 from customer_hub.merchants import CreatedMerchant
+from customer_hub.snapshots import CouponRecord, email_pk, shopper_pk
 from customer_hub.store import Table
 from hubdev.pumps import StreamPump
 from hubdev.redrive import RedriveResult, redrive
 from hubdev.stack import LocalStack
+from hubdev.traffic import Traffic
 from tests.conftest import make_merchant
 from tests.integration.test_rollups import assert_rollups_match
 from tests.support.api import InProcessApi, Reply, assert_problem
@@ -32,7 +36,7 @@ from tests.support.scenario import Expected, brute_force, play, scenario_traffic
 ZONE = "Europe/Warsaw"
 ROLLUPS = "MetricRollupsFunction"
 COUPONS = "MarkCouponsUsedFunction"
-DLQ = "MetricRollupsDeadLetterQueue"
+DLQS = {ROLLUPS: "MetricRollupsDeadLetterQueue", COUPONS: "MarkCouponsUsedDeadLetterQueue"}
 
 # Per DynamoDB request of a stream function (the roll-ups coalesce a batch into few requests,
 # so the rates are high to make every kind of fault happen many times); plus an outage of 16
@@ -53,26 +57,77 @@ def _pump(stack: LocalStack, function: str) -> StreamPump:
     return next(p for p in stack.stream_pumps if p.source.function == function)
 
 
-def _redrive_until_empty(stack: LocalStack, rounds: int = 10) -> list[RedriveResult]:
-    pump = _pump(stack, ROLLUPS)
-    url = stack.resources.queue_urls[DLQ]
-    results = []
+def _redrive_until_empty(stack: LocalStack, function: str, rounds: int = 10) -> RedriveResult:
+    streams = _pump(stack, function).client
+    url = stack.resources.queue_urls[DLQS[function]]
+    total = RedriveResult()
     for _ in range(rounds):
-        result = redrive(stack.sqs, pump.client, url, lambda e: stack.runtime.invoke(ROLLUPS, e))
-        results.append(result)
-        if result.messages == 0 or result.failed == 0:
-            return results
-    raise AssertionError(f"the redrive never emptied the queue: {results}")
+        result = redrive(stack.sqs, streams, url, lambda e: stack.runtime.invoke(function, e))
+        total.messages += result.messages
+        total.records += result.records
+        total.redriven += result.redriven
+        if result.failed == 0:
+            return total
+    raise AssertionError(f"the redrive never emptied {DLQS[function]}")
 
 
-def _queued(stack: LocalStack) -> int:
+def _queued(stack: LocalStack, function: str) -> int:
     attributes = stack.sqs.get_queue_attributes(
-        QueueUrl=stack.resources.queue_urls[DLQ],
+        QueueUrl=stack.resources.queue_urls[DLQS[function]],
         AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
     )["Attributes"]
     return int(attributes["ApproximateNumberOfMessages"]) + int(
         attributes["ApproximateNumberOfMessagesNotVisible"]
     )
+
+
+# ---------------------------------------------------------------- coupons used by orders
+@dataclass(frozen=True)
+class SeededCoupon:
+    fulfillment_id: int
+    email: str
+    customer_id: str
+    orders: frozenset[str]  # the orders whose discount codes name it
+
+
+def seed_coupons(merchant: CreatedMerchant, traffic: Traffic) -> list[SeededCoupon]:
+    """An applied hub coupon for every discount code the scenario's orders use (Smile's codes
+    are unique: one coupon per code, owned by the first shopper whose order uses it)."""
+    owners: dict[str, tuple[str, str]] = {}
+    orders: dict[str, set[str]] = defaultdict(set)
+    for delivery in traffic.deliveries:
+        if delivery.shopper is not None or delivery.topic != "orders/create":
+            continue
+        customer = delivery.body.get("customer")
+        for discount in delivery.body.get("discount_codes") or []:
+            orders[discount["code"]].add(str(delivery.body["id"]))
+            if customer:
+                owners.setdefault(discount["code"], (str(customer["email"]), str(customer["id"])))
+    seeded = []
+    for n, (code, (email, customer_id)) in enumerate(sorted(owners.items()), 1):
+        record = CouponRecord(
+            fulfillment_id=900_000 + n,
+            smile_customer_id=800_000 + n,
+            name="$5 off",
+            code=code,
+            updated_at="2026-10-01T00:00:00Z",
+        )
+        mark_applied(merchant.merchant_id, email, customer_id, record)
+        seeded.append(
+            SeededCoupon(record.fulfillment_id, email, customer_id, frozenset(orders[code]))
+        )
+    return seeded
+
+
+def assert_coupons_used(merchant: CreatedMerchant, seeded: list[SeededCoupon]) -> None:
+    data = Table(config().data_table)
+    for coupon in seeded:
+        for pk in (
+            email_pk(merchant.merchant_id, coupon.email),
+            shopper_pk(merchant.merchant_id, coupon.customer_id),
+        ):
+            item = data.get(pk, f"COUPON#{coupon.fulfillment_id}", consistent=True)
+            assert item is not None and item.get("used_in_order_id") in coupon.orders, (pk, item)
 
 
 # ---------------------------------------------------------------- dashboard
@@ -140,8 +195,12 @@ def test_the_scenario_under_dynamodb_faults_rolls_up_exactly(
     expected = brute_force(traffic, ZoneInfo(ZONE))
     merchant = make_merchant(timezone=ZONE)
     launch(api, merchant)
-    pump = _pump(stack, ROLLUPS)
-    parked, invocations, queued = pump.parked, pump.invocations, _queued(stack)
+    coupons = seed_coupons(merchant, traffic)
+    assert len(coupons) >= 3
+    pump, coupon_pump = _pump(stack, ROLLUPS), _pump(stack, COUPONS)
+    parked, invocations = pump.parked, pump.invocations
+    coupons_parked = coupon_pump.parked
+    queued = {f: _queued(stack, f) for f in DLQS}
     records: set[str] = set()
 
     def count(event: dict[str, Any]) -> dict[str, Any]:
@@ -154,34 +213,44 @@ def test_the_scenario_under_dynamodb_faults_rolls_up_exactly(
         with faults.installed(), pytest.MonkeyPatch.context() as clock_patch:
             play(api, stack, merchant, traffic, clock_patch)
             parked_now = pump.parked - parked
-            # Bounded retries never lose silently: every parked record is on the OnFailure queue.
+            coupons_parked_now = coupon_pump.parked - coupons_parked
+            # Bounded retries never lose silently: every parked batch is on its OnFailure queue.
             assert parked_now > 0, "the outage made records exhaust their retries"
-            assert _queued(stack) > queued
-            redriven = _redrive_until_empty(stack)
+            assert _queued(stack, ROLLUPS) > queued[ROLLUPS]
+            assert _queued(stack, COUPONS) >= queued[COUPONS] + bool(coupons_parked_now)
+            redriven = {f: _redrive_until_empty(stack, f) for f in DLQS}
     finally:
         pump.transform = None
-    assert _queued(stack) == 0, "the redrive emptied the OnFailure queue"
-    assert sum(r.records for r in redriven) >= parked_now
+    assert all(_queued(stack, f) == 0 for f in DLQS), "the redrive emptied the queues"
+    assert redriven[ROLLUPS].records >= parked_now
+    assert redriven[COUPONS].records >= coupons_parked_now
 
     # ---------------------------------------------------------- nothing lost, nothing doubled
     assert_rollups_match(merchant, expected)
     compared = assert_dashboard_matches(api, merchant, expected)
+    assert_coupons_used(merchant, coupons)
 
     assert faults.total_injected > 100, faults.injected
     kinds = {name for name, n in faults.injected.items() if n}
     assert len(kinds) == 7, faults.injected  # every kind of fault happened
     assert faults.seen["conditional-check failures met (real)"] > 0
     figures["dynamodb faults: scenario records through the stream"] += len(records)
-    figures["dynamodb faults: stream invocations"] += pump.invocations - invocations
+    figures["dynamodb faults: roll-up stream invocations"] += pump.invocations - invocations
     figures["dynamodb faults: invocations failed and retried/bisected"] += faults.failed_invocations
     for name, n in sorted(faults.injected.items()):
         figures[f"dynamodb faults injected: {name}"] += n
     figures["dynamodb faults: real conditional-check failures met"] += faults.seen[
         "conditional-check failures met (real)"
     ]
-    figures["dynamodb faults: records parked on the OnFailure queue"] += parked_now
-    figures["dynamodb faults: OnFailure messages redriven"] += sum(r.redriven for r in redriven)
-    figures["dynamodb faults: roll-up/dashboard figures compared"] += compared
+    figures["dynamodb faults: roll-up records parked on the OnFailure queue"] += parked_now
+    figures["dynamodb faults: coupons-used records parked on the OnFailure queue"] += (
+        coupons_parked_now
+    )
+    figures["dynamodb faults: OnFailure messages redriven"] += sum(
+        r.redriven for r in redriven.values()
+    )
+    figures["dynamodb faults: coupons marked used by orders (none lost)"] += len(coupons)
+    figures["dynamodb faults: dashboard figures compared to the brute force"] += compared
     figures["dynamodb faults: figure mismatches (lost or doubled)"] += 0
 
 

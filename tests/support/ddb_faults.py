@@ -56,7 +56,7 @@ class FaultRates:
     lost_response_retried: float = 0.0
     lost_response_exhausted: float = 0.0
     unprocessed: float = 0.0
-    # Invocation numbers (1-based, counted over the target functions) where every request fails.
+    # Invocation numbers (1-based, counted for each target function) where every request fails.
     outage: range = range(0)
     # Operations that may fail (None: every operation).
     operations: frozenset[str] | None = None
@@ -105,7 +105,7 @@ class DynamoFaults:
     seed: int = 7
     injected: Counter[str] = field(default_factory=Counter)
     seen: Counter[str] = field(default_factory=Counter)
-    invocations: int = 0
+    invocations: Counter[str] = field(default_factory=Counter)
     failed_invocations: int = 0
 
     def __post_init__(self) -> None:
@@ -220,8 +220,8 @@ class DynamoFaults:
             if logical_id not in self.functions:
                 return original(logical_id, event)
             with self._lock:
-                self.invocations += 1
-                outage = self.invocations in self.rates.outage
+                self.invocations[logical_id] += 1
+                outage = self.invocations[logical_id] in self.rates.outage
             self._local.function, self._local.outage = logical_id, outage
             try:
                 response = original(logical_id, event)
