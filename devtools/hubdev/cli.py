@@ -137,6 +137,36 @@ def _create_in_stack(args: argparse.Namespace, body: dict[str, str]) -> int:
     return 0
 
 
+# ---------------- stream OnFailure queues: redrive (see hubdev.redrive)
+_DEAD_LETTER_OUTPUTS = {
+    "MetricRollupsFunction": "MetricRollupsDeadLetterQueueUrl",
+    "MarkCouponsUsedFunction": "MarkCouponsUsedDeadLetterQueueUrl",
+}
+
+
+def redrive_command(args: argparse.Namespace) -> int:
+    """Redrive a deployed stream function's parked batches (within the stream's 24 hours)."""
+    import boto3
+
+    from hubdev.redrive import lambda_invoker, redrive
+
+    session = boto3.session.Session(region_name=args.region)
+    cloudformation = session.client("cloudformation")
+    stack = cloudformation.describe_stacks(StackName=args.stack_name)["Stacks"][0]
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+    function_name = cloudformation.describe_stack_resource(
+        StackName=args.stack_name, LogicalResourceId=args.function
+    )["StackResourceDetail"]["PhysicalResourceId"]
+    result = redrive(
+        session.client("sqs"),
+        session.client("dynamodbstreams"),
+        outputs[_DEAD_LETTER_OUTPUTS[args.function]],
+        lambda_invoker(session.client("lambda"), function_name),
+    )
+    print(json.dumps(result.__dict__))
+    return 0 if result.failed == 0 else 1
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="hub", description="customer-hub developer commands")
     commands = root.add_subparsers(dest="command", required=True)
@@ -165,6 +195,14 @@ def parser() -> argparse.ArgumentParser:
     target.add_argument("--stack-name", default="customer-hub", help="deployed stack name")
     create.add_argument("--region", default=os.environ.get("AWS_REGION"))
     create.set_defaults(func=merchants_create)
+
+    again = commands.add_parser(
+        "redrive", help="hand a stream function's parked batches (OnFailure queue) to it again"
+    )
+    again.add_argument("--function", choices=sorted(_DEAD_LETTER_OUTPUTS), required=True)
+    again.add_argument("--stack-name", default="customer-hub", help="deployed stack name")
+    again.add_argument("--region", default=os.environ.get("AWS_REGION"))
+    again.set_defaults(func=redrive_command)
     return root
 
 
