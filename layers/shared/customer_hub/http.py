@@ -41,7 +41,7 @@ BUSY_RETRY_AFTER = "1"
 def service_busy() -> ServiceBusy:
     """The 503 answered when DynamoDB (or Secrets Manager) throttles past the SDK's retries."""
     return ServiceBusy(
-        "The Customer Hub is busy right now; nothing was lost, please retry shortly.",
+        "The Customer Hub is busy right now; please retry shortly.",
         headers={"Retry-After": BUSY_RETRY_AFTER},
     )
 
