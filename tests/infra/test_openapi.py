@@ -14,6 +14,7 @@ import pytest
 from openapi_spec_validator import validate
 
 from customer_hub import clock
+from customer_hub.schemas import ResponseModel
 from hubdev import openapi
 from hubdev.stack import LocalStack
 from hubdev.template import ROOT, HttpRoute, Template
@@ -327,21 +328,41 @@ class Conformance:
 
 
 @pytest.fixture
-def conformant_api(api: InProcessApi, document: dict[str, Any]) -> Checked:
-    return Checked(api, Conformance(document))
+def conformant_api(
+    api: InProcessApi, document: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> Checked:
+    checked = Checked(api, Conformance(document))
+    validate = ResponseModel.model_validate.__func__  # type: ignore[attr-defined]
+
+    def recording(cls: type[ResponseModel], obj: Any, **kwargs: Any) -> Any:
+        if isinstance(obj, dict):
+            checked.domain_bodies.append(obj)
+        return validate(cls, obj, **kwargs)
+
+    monkeypatch.setattr(ResponseModel, "model_validate", classmethod(recording))
+    return checked
 
 
 class Checked:
-    """The in-process API, every reply checked against the document."""
+    """The in-process API, every reply checked against the document, and every success body
+    checked to be exactly (same keys, order, nulls and numbers) what the domain returned."""
 
     def __init__(self, api: InProcessApi, conformance: Conformance) -> None:
         self.api = api
         self.conformance = conformance
+        self.domain_bodies: list[dict[str, Any]] = []
+        self.compared = 0
 
     def __call__(self, method: str, path: str, status: int, **kwargs: Any) -> Any:
+        self.domain_bodies.clear()
         reply = self.api.request(method, path, **kwargs)
         assert reply.status == status, (method, path, reply.status, reply.body[:500])
-        return self.conformance.check(method, path, reply)
+        body = self.conformance.check(method, path, reply)
+        if self.domain_bodies and 200 <= status < 300:
+            expected = json.dumps(self.domain_bodies[-1])
+            assert json.dumps(body) == expected, (method, path, body, expected)
+            self.compared += 1
+        return body
 
 
 def test_real_responses_of_every_route_conform_to_the_document(
@@ -440,6 +461,7 @@ def test_real_responses_of_every_route_conform_to_the_document(
     call("GET", shop.path("rewards"), 401)
     call("GET", "/v1/dashboard/overview", 422, query={"period": "someday"}, **admin)
 
+    assert conformant_api.compared >= 20
     documented = {(r.method, r.path) for r in ROUTES}
     missed = documented - conformant_api.conformance.successes
     assert not missed, f"add these routes' success to this test: {sorted(missed)}"
