@@ -11,9 +11,10 @@ published schemas do not forbid other fields, because API.md lets the API add fi
 `None` values are kept (`null`) and field order follows the domain's dicts.
 
 Cold start: each route imports only its own small module (`schemas.loyalty`,
-`schemas.coupons`, `schemas.events`, `schemas.dashboard`, `schemas.admin`), and the models
-are built lazily (`defer_build`): a handler's first response compiles one validator for its
-body instead of import compiling one per nested model.
+`schemas.coupons`, `schemas.events`, `schemas.dashboard`, `schemas.admin`). The models are
+built at import, not deferred (`defer_build`): pydantic 2.13 does not guard a deferred build,
+and two threads answering their first request at once (`hub dev`, the threaded tests) could
+race on it.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ def _open_schema(schema: dict[str, Any]) -> None:
 class ResponseModel(BaseModel):
     """A success body (or a part of one): every field declared, none silently dropped."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra=_open_schema, defer_build=True)
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_open_schema)
 
 
 Timestamp = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
