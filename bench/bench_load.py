@@ -209,7 +209,11 @@ class Load:
         self, client: httpx.Client, route: str, method: str, url: str, expected: int, **kw: Any
     ) -> httpx.Response:
         started = time.perf_counter()
-        response = client.request(method, url, **kw)
+        try:
+            response = client.request(method, url, **kw)
+        except httpx.TransportError as exc:  # counted as an error; the shopper goes on
+            self.tally.record(route, time.perf_counter() - started, 0, expected)
+            return httpx.Response(599, json={"transport_error": type(exc).__name__})
         self.tally.record(route, time.perf_counter() - started, response.status_code, expected)
         return response
 
