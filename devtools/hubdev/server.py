@@ -35,6 +35,9 @@ def problem_reply(status: int, slug: str, title: str, detail: str, **extra: Any)
 class LocalServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # socketserver's default listen backlog is 5: dozens of storefront clients connecting at
+    # once (the load benchmark's 50 shoppers) had connections reset before they were accepted.
+    request_queue_size = 128
 
     def __init__(self, stack: LocalStack, host: str, port: int) -> None:
         self.stack = stack

@@ -45,6 +45,7 @@ def hub_dev(
         raise AssertionError(f"no ready line: {first!r}\n{rest[-3000:]}")
     ready = json.loads(first)
     ready["startup_seconds_observed"] = time.monotonic() - started
+    ready["pid"] = process.pid  # the load benchmark reads the server's CPU time
     logs: list[str] = []
     ready["logs"] = logs
 
