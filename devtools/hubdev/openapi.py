@@ -64,6 +64,7 @@ _SUCCESS_STATUS: dict[tuple[str, str], int] = {
     ("DELETE", "/v1/admin/smile/connection"): 204,
 }
 _SUCCESS_DESCRIPTION = {200: "OK", 201: "Created", 202: "Accepted", 204: "No Content"}
+_POWERTOOLS_SUCCESS_DESCRIPTION = "Successful Response"
 
 _RETRY_AFTER = {
     "Retry-After": {
@@ -363,10 +364,12 @@ def _complete(route: HttpRoute, operation: dict[str, Any]) -> dict[str, Any]:
     success = _SUCCESS_STATUS.get((route.method, route.path))
     if success is not None and "200" in responses and str(success) not in responses:
         moved = responses.pop("200")
-        moved["description"] = _SUCCESS_DESCRIPTION[success]
         if success == 204:
             moved.pop("content", None)
         responses[str(success)] = moved
+    for code, response in responses.items():
+        if response.get("description") in (None, "", _POWERTOOLS_SUCCESS_DESCRIPTION):
+            response["description"] = _SUCCESS_DESCRIPTION.get(int(code), "Success")
     for status in sorted(_problem_statuses(route, operation)):
         responses[str(status)] = {"$ref": f"#/components/responses/{_PROBLEM_RESPONSES[status][0]}"}
     operation["responses"] = dict(sorted(responses.items()))

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from aws_lambda_powertools import Logger
 
 from customer_hub import coupons, shoppers
 from customer_hub.http import make_app
+from customer_hub.schemas.coupons import AppliedCoupon
 from customer_hub.storefront import (
     reject_body_fields,
     required_shopper,
@@ -20,12 +19,14 @@ app = make_app()
 
 
 @app.post("/v1/shops/<merchant_id>/hub/coupons/<coupon_id>/apply")
-def apply_coupon(merchant_id: str, coupon_id: str) -> dict[str, Any]:
+def apply_coupon(merchant_id: str, coupon_id: str) -> AppliedCoupon:
     merchant = storefront_merchant(merchant_id)
     shopper = required_shopper(merchant)
     reject_body_fields()
     data = shoppers.load(merchant, shopper, need_program=False)
-    return coupons.apply(data.merchant, shopper, data.coupons, coupon_id)
+    return AppliedCoupon.model_validate(
+        coupons.apply(data.merchant, shopper, data.coupons, coupon_id)
+    )
 
 
 handler = storefront_route(app, logger)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from aws_lambda_powertools import Logger
 
 from customer_hub import shoppers
 from customer_hub.http import make_app
+from customer_hub.schemas.coupons import Coupons
 from customer_hub.storefront import required_shopper, storefront_merchant, storefront_route
 
 logger = Logger()
@@ -15,10 +14,10 @@ app = make_app()
 
 
 @app.get("/v1/shops/<merchant_id>/hub/coupons")
-def get_coupons(merchant_id: str) -> dict[str, Any]:
+def get_coupons(merchant_id: str) -> Coupons:
     merchant = storefront_merchant(merchant_id)
     data = shoppers.load(merchant, required_shopper(merchant), need_program=False)
-    return shoppers.coupons_body(data)
+    return Coupons.model_validate(shoppers.coupons_body(data))
 
 
 handler = storefront_route(app, logger)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler.openapi.params import Query
@@ -10,6 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from customer_hub import dashboard
 from customer_hub.http import make_app, merchant_id_from_authorizer, merchant_route
 from customer_hub.merchants import get_merchant
+from customer_hub.schemas.dashboard import InactiveAccounts
 
 logger = Logger()
 app = make_app()
@@ -19,9 +20,9 @@ app = make_app()
 def inactive_accounts(
     days: Annotated[int, Query(ge=1, le=3660, description="not opened for more than N days")] = 30,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
-) -> dict[str, Any]:
+) -> InactiveAccounts:
     merchant = get_merchant(merchant_id_from_authorizer(app))
-    return dashboard.inactive_accounts(merchant, days, cursor)
+    return InactiveAccounts.model_validate(dashboard.inactive_accounts(merchant, days, cursor))
 
 
 handler = merchant_route(app, logger)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from aws_lambda_powertools import Logger
 
 from customer_hub import dashboard
@@ -17,6 +15,7 @@ from customer_hub.periods import (
     PeriodParam,
     StartParam,
 )
+from customer_hub.schemas import dashboard as schemas
 
 logger = Logger()
 app = make_app()
@@ -29,7 +28,7 @@ def overview(
     end: EndParam = None,
     compare: CompareParam = DEFAULT_COMPARE,
     interval: IntervalParam = None,
-) -> dict[str, Any]:
+) -> schemas.Overview:
     merchant, when = dashboard.request(
         merchant_id_from_authorizer(app),
         period=period,
@@ -38,7 +37,7 @@ def overview(
         compare=compare,
         interval=interval,
     )
-    return dashboard.overview(merchant, when)
+    return schemas.Overview.model_validate(dashboard.overview(merchant, when))
 
 
 handler = merchant_route(app, logger)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler.openapi.params import Query
@@ -18,6 +18,7 @@ from customer_hub.periods import (
     PeriodParam,
     StartParam,
 )
+from customer_hub.schemas import dashboard as schemas
 
 logger = Logger()
 app = make_app()
@@ -31,7 +32,7 @@ def revenue_report(
     compare: CompareParam = DEFAULT_COMPARE,
     interval: IntervalParam = None,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
-) -> dict[str, Any]:
+) -> schemas.RevenueReport:
     merchant, when = dashboard.request(
         merchant_id_from_authorizer(app),
         period=period,
@@ -40,7 +41,7 @@ def revenue_report(
         compare=compare,
         interval=interval,
     )
-    return dashboard.revenue_report(merchant, when, cursor)
+    return schemas.RevenueReport.model_validate(dashboard.revenue_report(merchant, when, cursor))
 
 
 handler = merchant_route(app, logger)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from aws_lambda_powertools import Logger
 
 from customer_hub import shoppers
 from customer_hub.http import make_app
+from customer_hub.schemas.loyalty import Loyalty
 from customer_hub.storefront import current_shopper, storefront_merchant, storefront_route
 
 logger = Logger()
@@ -15,10 +14,10 @@ app = make_app()
 
 
 @app.get("/v1/shops/<merchant_id>/hub/loyalty")
-def get_loyalty(merchant_id: str) -> dict[str, Any]:
+def get_loyalty(merchant_id: str) -> Loyalty:
     merchant = storefront_merchant(merchant_id)
     data = shoppers.load(merchant, current_shopper(merchant))
-    return shoppers.loyalty_body(data)
+    return Loyalty.model_validate(shoppers.loyalty_body(data))
 
 
 handler = storefront_route(app, logger)

@@ -17,6 +17,19 @@ app = make_app()
 DOCUMENT = Path(__file__).resolve().parent / "openapi.json"
 
 
+_DOCUMENT_SCHEMA = {
+    "type": "object",
+    "description": "An OpenAPI 3.1 document (https://spec.openapis.org/oas/v3.1.0).",
+    "required": ["openapi", "info", "paths", "components"],
+    "properties": {
+        "openapi": {"type": "string", "pattern": "^3\\.1\\.\\d+$"},
+        "info": {"type": "object", "required": ["title", "version"]},
+        "paths": {"type": "object"},
+        "components": {"type": "object"},
+    },
+}
+
+
 @cache
 def _document() -> str:
     return DOCUMENT.read_text(encoding="utf-8")
@@ -27,7 +40,7 @@ def _document() -> str:
     responses={
         200: {
             "description": "The OpenAPI 3.1 document (this document).",
-            "content": {"application/json": {"schema": {"type": "object"}}},
+            "content": {"application/json": {"schema": _DOCUMENT_SCHEMA}},
         }
     },
 )

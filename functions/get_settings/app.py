@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from aws_lambda_powertools import Logger
 
 from customer_hub.http import make_app, merchant_id_from_authorizer, merchant_route
 from customer_hub.merchants import get_merchant
+from customer_hub.schemas.admin import Settings
 
 logger = Logger()
 app = make_app()
 
 
 @app.get("/v1/admin/settings")
-def get_settings() -> dict[str, Any]:
-    return get_merchant(merchant_id_from_authorizer(app)).settings_json()
+def get_settings() -> Settings:
+    return Settings.model_validate(get_merchant(merchant_id_from_authorizer(app)).settings_json())
 
 
 handler = merchant_route(app, logger)

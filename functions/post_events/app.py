@@ -2,28 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from aws_lambda_powertools import Logger
 
 from customer_hub.event_intake import accept, parse_batch, shopper_from_token
-from customer_hub.http import json_response, make_app
+from customer_hub.http import make_app
 from customer_hub.identity import bearer_token
 from customer_hub.merchants import get_merchant
+from customer_hub.schemas.events import EventsAccepted
 from customer_hub.storefront import storefront_route
 
 logger = Logger()
 app = make_app()
 
 
-@app.post("/v1/shops/<merchant_id>/hub/events")
-def post_events(merchant_id: str) -> Any:
+@app.post("/v1/shops/<merchant_id>/hub/events", status_code=202)
+def post_events(merchant_id: str) -> EventsAccepted:
     merchant = get_merchant(merchant_id)
     shopper = shopper_from_token(
         bearer_token(app.current_event.headers.get("authorization")), merchant_id
     )
     batch = parse_batch(app.current_event.json_body)
-    return json_response(202, accept(merchant, shopper, batch))
+    return EventsAccepted.model_validate(accept(merchant, shopper, batch))
 
 
 handler = storefront_route(app, logger)  # CORS for the shop's origin on every answer

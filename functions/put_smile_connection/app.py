@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from customer_hub.http import make_app, merchant_id_from_authorizer, merchant_route
+from customer_hub.schemas.admin import SmileConnected
 from customer_hub.smile import connection, jobs
 
 logger = Logger()
@@ -17,7 +18,7 @@ app = make_app()
 @app.put("/v1/admin/smile/connection")
 def put_smile_connection(
     request: Annotated[connection.SmileConnectionRequest, Body(embed=False)],
-) -> dict[str, Any]:
+) -> SmileConnected:
     merchant_id = merchant_id_from_authorizer(app)
     connection.connect(merchant_id, request.api_key)
     try:
@@ -25,7 +26,7 @@ def put_smile_connection(
     except Exception:  # the 5-minute schedule syncs it anyway
         logger.exception("first sync not enqueued")
     logger.info("smile connected")
-    return {"connected": True}
+    return SmileConnected(connected=True)
 
 
 handler = merchant_route(app, logger)

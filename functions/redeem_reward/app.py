@@ -6,8 +6,9 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
 
 from customer_hub import redemption
-from customer_hub.http import json_response, make_app
+from customer_hub.http import make_app
 from customer_hub.idempotency import check_key
+from customer_hub.schemas.coupons import Redeemed
 from customer_hub.storefront import (
     parse_body,
     request_header,
@@ -34,16 +35,22 @@ _DOCUMENTED = {
 
 @app.post(
     "/v1/shops/<merchant_id>/hub/rewards/<points_product_id>/redeem",
+    status_code=201,
     openapi_extensions=_DOCUMENTED,
 )
-def redeem_reward(merchant_id: str, points_product_id: str) -> Response[str]:
+def redeem_reward(merchant_id: str, points_product_id: str) -> Response[Redeemed]:
     merchant = storefront_merchant(merchant_id)
     shopper = required_shopper(merchant)
     key = check_key(request_header("idempotency-key"))
     body = parse_body(redemption.RedeemBody)
     result, replayed = redemption.redeem(merchant, shopper, points_product_id, body, key)
     headers = {"Idempotent-Replayed": "true"} if replayed else {}
-    return json_response(201, result, headers)
+    return Response(
+        status_code=201,
+        content_type="application/json",
+        body=Redeemed.model_validate(result),
+        headers=headers,
+    )
 
 
 handler = storefront_route(app, logger)

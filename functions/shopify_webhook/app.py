@@ -5,14 +5,15 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from typing import Any
 
 from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import Response
 
 from customer_hub import shopify
 from customer_hub.http import json_response, make_app, public_route
 from customer_hub.merchants import get_merchant
 from customer_hub.problems import Unauthorized, ValidationProblem
+from customer_hub.schemas.admin import WebhookReceipt
 from customer_hub.secrets import merchant_credentials
 
 logger = Logger()
@@ -28,8 +29,19 @@ def _raw_body() -> bytes:
     return str(body).encode("utf-8")
 
 
-@app.post("/v1/webhooks/shopify/<merchant_id>")
-def shopify_webhook(merchant_id: str) -> Any:
+def _receipt(status: str) -> Response[str]:
+    """The documented body (validated here: this route reads its raw body, without Powertools'
+    validation)."""
+    return json_response(200, WebhookReceipt.model_validate({"status": status}).model_dump())
+
+
+@app.post(
+    "/v1/webhooks/shopify/<merchant_id>",
+    responses={
+        200: {"description": "OK", "content": {"application/json": {"model": WebhookReceipt}}}
+    },
+)
+def shopify_webhook(merchant_id: str) -> Response[str]:
     merchant = get_merchant(merchant_id)
     headers = app.current_event.headers
     raw = _raw_body()
@@ -40,7 +52,7 @@ def shopify_webhook(merchant_id: str) -> Any:
     topic = str(headers.get("x-shopify-topic", ""))
     if merchant.hub_status != "live" or topic not in ("orders/create", "customers/create"):
         logger.info("webhook ignored", extra={"topic": topic, "hub_status": merchant.hub_status})
-        return json_response(200, {"status": "ignored"})
+        return _receipt("ignored")
     webhook_id = headers.get("x-shopify-webhook-id") or hashlib.sha256(raw).hexdigest()
     try:
         body = json.loads(raw)
@@ -50,7 +62,7 @@ def shopify_webhook(merchant_id: str) -> Any:
         outcome = shopify.receive(merchant_id, topic, str(webhook_id), body)
     except ValueError as exc:
         raise ValidationProblem(f"The {topic} body is not what Shopify sends: {exc}") from exc
-    return json_response(200, {"status": outcome})
+    return _receipt(outcome)
 
 
 handler = public_route(app, logger)

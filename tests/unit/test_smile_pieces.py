@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from customer_hub.smile import RateLimiter, RetryPolicy, RewardFulfillment
 from customer_hub.smile.errors import (
     SmileRateLimited,
@@ -69,3 +71,12 @@ def test_blank_codes_mean_no_code_yet() -> None:
     )  # fmt: skip
     assert pending.code is None
     assert pending.coupon().fulfillment_status == "pending"
+
+
+def test_the_smile_package_exports_resolve_on_first_use() -> None:
+    import customer_hub.smile as smile
+
+    for name in smile.__all__:
+        assert getattr(smile, name) is not None, name
+    with pytest.raises(AttributeError):
+        _ = smile.NoSuchName  # type: ignore[attr-defined]

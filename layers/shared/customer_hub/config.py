@@ -1,27 +1,32 @@
-"""Function configuration: environment variables validated once per container."""
+"""Function configuration: environment variables read once per container.
+
+A frozen dataclass rather than a pydantic model: every function reads it at cold start, and
+building a model class there costs more than the whole lookup.
+"""
 
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass, field
 from functools import cache
 
-from pydantic import BaseModel, Field
+
+def _env(name: str, default: str) -> str:
+    return field(default_factory=lambda: os.environ.get(name, default))
 
 
-class Config(BaseModel):
-    stage: str = Field(default="local", alias="STAGE")
-    data_table: str = Field(default="customer-hub-data", alias="DATA_TABLE")
-    events_table: str = Field(default="customer-hub-events", alias="EVENTS_TABLE")
-    metrics_table: str = Field(default="customer-hub-metrics", alias="METRICS_TABLE")
-    idempotency_table: str = Field(default="customer-hub-idempotency", alias="IDEMPOTENCY_TABLE")
-    sync_queue_url: str = Field(default="", alias="SYNC_QUEUE_URL")
-    secrets_prefix: str = Field(default="customer-hub/local", alias="SECRETS_PREFIX")
-    smile_api_base_url: str = Field(default="https://api.smile.io/v1", alias="SMILE_API_BASE_URL")
-
-    model_config = {"populate_by_name": True, "extra": "ignore"}
+@dataclass(frozen=True)
+class Config:
+    stage: str = _env("STAGE", "local")
+    data_table: str = _env("DATA_TABLE", "customer-hub-data")
+    events_table: str = _env("EVENTS_TABLE", "customer-hub-events")
+    metrics_table: str = _env("METRICS_TABLE", "customer-hub-metrics")
+    idempotency_table: str = _env("IDEMPOTENCY_TABLE", "customer-hub-idempotency")
+    sync_queue_url: str = _env("SYNC_QUEUE_URL", "")
+    secrets_prefix: str = _env("SECRETS_PREFIX", "customer-hub/local")
+    smile_api_base_url: str = _env("SMILE_API_BASE_URL", "https://api.smile.io/v1")
 
 
 @cache
 def config() -> Config:
-    import os
-
-    return Config.model_validate(dict(os.environ))
+    return Config()

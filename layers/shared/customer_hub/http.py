@@ -9,7 +9,10 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestValidationError,
+    ResponseValidationError,
+)
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from customer_hub.problems import (
@@ -82,8 +85,23 @@ class HttpResolver(APIGatewayHttpResolver):
 
 
 def make_app(*, enable_validation: bool = True) -> APIGatewayHttpResolver:
-    """An HTTP API v2 resolver whose every error is RFC 9457 problem+json."""
-    app = HttpResolver(enable_validation=enable_validation)
+    """An HTTP API v2 resolver whose every error is RFC 9457 problem+json.
+
+    With validation, a route's return annotation (a `customer_hub.schemas` model) is its
+    documented success body, and Powertools validates and serializes what the route returns
+    against it. A body that does not match is our bug, not the client's: it is logged and
+    fails the invocation (500) instead of Powertools' default 422.
+    """
+    app = HttpResolver(
+        enable_validation=enable_validation,
+        response_validation_error_http_code=500 if enable_validation else None,
+    )
+
+    @app.exception_handler(ResponseValidationError)
+    def _bad_response(exc: ResponseValidationError) -> Response[str]:
+        errors = [{"loc": e.get("loc"), "type": e.get("type")} for e in exc.errors()]
+        logger.error("response does not match its model", extra={"errors": errors})
+        raise exc
 
     @app.exception_handler(Problem)
     def _problem(exc: Problem) -> Response[str]:

@@ -10,7 +10,8 @@ bounded by `RetryPolicy.max_attempts` and `RetryPolicy.max_seconds`. A purchase 
 when Smile cannot have processed it (429 or a failed connection): Smile has no idempotency key,
 so a retried purchase after a 5xx or a read timeout could spend the points twice.
 The key is sent only in the Authorization header; it is never logged, and it is redacted from
-any error body.
+any error body. httpx is imported when the first client is built, not with this module: most
+functions that import the sync or connection code never call Smile on a given invocation.
 """
 
 from __future__ import annotations
@@ -22,9 +23,8 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
-import httpx
 from pydantic import BaseModel, ValidationError
 
 from customer_hub.config import config
@@ -53,6 +53,9 @@ from customer_hub.smile.ratelimit import (
     limiter_for,
 )
 
+if TYPE_CHECKING:
+    import httpx
+
 log = logging.getLogger("customer_hub.smile")
 
 MAX_PAGE_SIZE = 250
@@ -79,6 +82,8 @@ class Timeouts:
     read: float = 10.0
 
     def httpx(self) -> httpx.Timeout:
+        import httpx
+
         return httpx.Timeout(self.read, connect=self.connect)
 
 
@@ -162,6 +167,8 @@ class SmileClient:
         self._sleep = sleep
         self.requests_made = 0
         self._count_lock = threading.Lock()
+        import httpx
+
         self._http = httpx.Client(
             base_url=self.base_url,
             timeout=(timeouts or Timeouts()).httpx(),
@@ -216,6 +223,8 @@ class SmileClient:
 
         `retry_unsafe=False` retries only failures Smile cannot have acted on (429, connect).
         """
+        import httpx
+
         started = time.monotonic()
         attempt = 0
         while True:

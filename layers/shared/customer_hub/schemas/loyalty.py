@@ -1,0 +1,139 @@
+"""Success bodies of the loyalty component (`GET /loyalty`) and the Rewards page
+(`GET /rewards`)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from customer_hub.schemas import Money, ResponseModel, Timestamp
+from customer_hub.schemas.coupons import CouponLists
+
+LoyaltyState = Literal["login_required", "excluded", "not_member", "join", "member"]
+
+
+class PointsLabel(ResponseModel):
+    one: str
+    other: str
+
+
+class VipTier(ResponseModel):
+    id: int
+    name: str
+    image_url: str | None
+
+
+class NextVipTier(VipTier):
+    amount_needed: float | None = Field(description="Smile's delta to the next tier")
+
+
+class RewardSummary(ResponseModel):
+    """A reward at the price the shopper would pay now."""
+
+    points_product_id: int
+    name: str
+    points_price: int
+
+
+class BestReward(RewardSummary):
+    text: str = Field(examples=["Redeem 100 Points for Free shipping"])
+
+
+class NextReward(RewardSummary):
+    points_needed: int
+
+
+class Progress(ResponseModel):
+    """Toward the next reward; `percent` is floor(current / target x 100), 0-100."""
+
+    current: int
+    target: int | None
+    percent: int = Field(ge=0, le=100)
+
+
+class WayToEarn(ResponseModel):
+    id: int
+    name: str
+    reward_text: str = Field(examples=["5 Points for every $1 spent"])
+    image_url: str | None
+    action_text: str | None
+    action_url: str | None
+
+
+class Loyalty(ResponseModel):
+    """GET /loyalty. Personal values (balance, tiers, rewards, referral link) only for the
+    `join` and `member` states; otherwise `null`, `[]` or `0`."""
+
+    state: LoyaltyState
+    points_label: PointsLabel
+    points_balance: int | None
+    vip_tier: VipTier | None
+    next_vip_tier: NextVipTier | None
+    best_reward: BestReward | None = Field(description="null when nothing is affordable")
+    next_reward: NextReward | None = Field(description="null when everything is affordable")
+    progress: Progress | None
+    rewards_preview: list[RewardSummary]
+    coupons_available: int
+    referral_url: str | None
+    ways_to_earn: list[WayToEarn]
+    synced_at: Timestamp | None
+
+
+# ------------------------------------------------------------------ the Rewards page
+class VariableSpend(ResponseModel):
+    """A variable reward: spend `min`..`max` points in multiples of `step`; each step is
+    worth `step_value`."""
+
+    min: int
+    max: int | None
+    step: int
+    step_value: Money
+
+
+class _Reward(ResponseModel):
+    points_product_id: int
+    name: str
+    description: str | None
+    image_url: str | None
+    exchange_type: Literal["fixed", "variable"]
+    exchange_description: str | None
+
+
+class FixedReward(_Reward):
+    exchange_type: Literal["fixed"]
+    points_price: int | None
+
+
+class VariableReward(_Reward):
+    exchange_type: Literal["variable"]
+    variable: VariableSpend
+
+
+class LockedFixedReward(FixedReward):
+    points_needed: int
+
+
+class LockedVariableReward(VariableReward):
+    points_needed: int
+
+
+Reward = Annotated[FixedReward | VariableReward, Field(discriminator="exchange_type")]
+LockedReward = Annotated[
+    LockedFixedReward | LockedVariableReward, Field(discriminator="exchange_type")
+]
+
+
+class Rewards(ResponseModel):
+    """GET /rewards."""
+
+    state: LoyaltyState
+    points_label: PointsLabel
+    points_balance: int | None
+    progress: Progress | None
+    redeemable: list[Reward]
+    locked: list[LockedReward]
+    coupons: CouponLists
+    referral_url: str | None
+    ways_to_earn: list[WayToEarn]
+    synced_at: Timestamp | None
