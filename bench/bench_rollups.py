@@ -188,46 +188,40 @@ def _naive(records: list[dict[str, Any]], merchant_id: str) -> float:
 
 
 class Emulator:
-    """Two O(table size) costs of moto, made O(items touched) without changing its answers.
+    """moto with `hub dev`'s shortcuts, checked against moto's own code during the run.
 
-    moto answers every Query by sorting *the whole table* and filtering it by partition
-    key, and backs up every table a TransactWriteItems touches with a deep copy of the whole
-    table (once per operation) for the rollback. Both grow with the table, so the metrics
-    table of a 100 000-record run makes every request seconds long: that would measure moto,
-    not the roll-ups. Here a base-table Query reads only its partition (the rest of moto's
-    Query — key condition, paging, size limit, projection — runs unchanged), and a
-    transaction backs up only the items it names and puts them back when it is cancelled.
-
-    Both are checked against moto's own code during the run: the first 100 Queries and
-    every `check_every`-th one are also answered by moto's original Query and must be
-    identical (items, order, paging key, scanned count); the first `check_transactions` cancelled transactions are run with
-    a full copy of the table kept aside, and the table after our rollback must equal it.
-    DynamoDB request counts and bytes measured by the benchmark do not depend on any of this.
+    moto answers every Query by sorting *the whole table* and filtering it by partition key,
+    and backs up every table a TransactWriteItems touches with a deep copy of the whole table
+    for the rollback. Both grow with the table, so the metrics table of a 100 000-record run
+    would make every request seconds long: that would measure moto, not the roll-ups. The
+    benchmark installs the same two shortcuts `hub dev` runs with (`hubdev.aws`: a base-table
+    Query reads only its partition, a transaction backs up only the items it names) and checks
+    them as it goes: the first 100 Queries and every `check_every`-th one are answered again by
+    moto's original Query and must be identical (items, order, paging key, scanned count), and
+    the first `check_transactions` cancelled transactions of the replay keep a full copy of
+    their tables aside, which the table after the rollback must equal. DynamoDB request counts
+    and bytes measured by the benchmark do not depend on any of this.
     """
 
     def __init__(self, check_every: int = 1000, check_transactions: int = 10) -> None:
-        import copy
-
         import moto.dynamodb.models as models
         import moto.dynamodb.models.table as tables
+
+        from hubdev import aws as local_aws
 
         self.queries = self.queries_checked = 0
         self.transactions = self.rollbacks = self.rollbacks_checked = 0
         self.check_every, self.check_transactions = check_every, check_transactions
         self.checking = False  # set while the replay (whose transactions cancel) runs
-        original_query = tables.Table.query
-        original_transact = models.DynamoDBBackend.transact_write_items
+        original_query = tables.Table.query  # moto's own, before the shortcuts
+        local_aws.install_query_and_transaction_shortcuts()
+        partition_query = tables.Table.query
+        item_level_transact = models.DynamoDBBackend.transact_write_items
         emulator = self
 
-        def partition_query(table: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
-            if kwargs.get("index_name") or table.range_key_attr is None:
-                return original_query(table, hash_key, *args, **kwargs)
+        def query(table: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
             emulator.queries += 1
-            table.all_items = lambda: list(table.items.get(hash_key, {}).values())
-            try:
-                answer = original_query(table, hash_key, *args, **kwargs)
-            finally:
-                del table.all_items
+            answer = partition_query(table, hash_key, *args, **kwargs)
             if emulator.queries % emulator.check_every == 0 or emulator.queries <= 100:
                 expected = original_query(table, hash_key, *args, **kwargs)
                 if _query_view(answer) != _query_view(expected):
@@ -235,46 +229,30 @@ class Emulator:
                 emulator.queries_checked += 1
             return answer
 
-        class _NoCopy:
-            @staticmethod
-            def deepcopy(value: Any) -> Any:
-                return value
-
         def transact_write_items(backend: Any, transact_items: list[dict[str, Any]]) -> None:
             emulator.transactions += 1
-            touched = _touched_items(backend, transact_items)
-            if touched is None:
-                original_transact(backend, transact_items)  # streams: keep moto's own path
-                return
-            saved = [
-                (table, h, r, copy.deepcopy(table.items.get(h, {}).get(r)))
-                for table, h, r in touched
-            ]
             reference = None
             if emulator.checking and emulator.rollbacks_checked < emulator.check_transactions:
-                reference = {t.name: _table_view(t) for t in {t for t, _h, _r in touched}}
-            setattr(models, "copy", _NoCopy)  # noqa: B010
+                named = {op.get("TableName") for entry in transact_items for op in entry.values()}
+                reference = {
+                    name: _table_view(backend.tables[name])
+                    for name in named
+                    if name in backend.tables
+                }
             try:
-                original_transact(backend, transact_items)
+                item_level_transact(backend, transact_items)
             except Exception:
-                for table, h, r, item in reversed(saved):
-                    if item is None:
-                        table.items.get(h, {}).pop(r, None)
-                    else:
-                        table.items[h][r] = item
                 emulator.rollbacks += 1
                 if reference is not None:
-                    for table in {t for t, _h, _r in touched}:
-                        if _table_view(table) != reference[table.name]:
+                    for name, view in reference.items():
+                        if _table_view(backend.tables[name]) != view:
                             raise AssertionError(
                                 "transaction rollback differs from moto's"
                             ) from None
                     emulator.rollbacks_checked += 1
                 raise
-            finally:
-                setattr(models, "copy", copy)  # noqa: B010
 
-        setattr(tables.Table, "query", partition_query)  # noqa: B010
+        setattr(tables.Table, "query", query)  # noqa: B010
         setattr(models.DynamoDBBackend, "transact_write_items", transact_write_items)  # noqa: B010
 
     def describe(self) -> str:
@@ -297,32 +275,6 @@ def _table_view(table: Any) -> dict[Any, Any]:
         for h, partition in table.items.items()
         for r, item in partition.items()
     }
-
-
-def _touched_items(backend: Any, transact_items: list[dict[str, Any]]) -> list[Any] | None:
-    """(table, hash, range) of every item a transaction names; None when only moto's own
-    whole-table backup is known to be right (streams, tables without a sort key, odd keys)."""
-    from moto.dynamodb.models.dynamo_type import DynamoType
-
-    touched = []
-    for operation in transact_items:
-        for op_type, op in operation.items():
-            table = backend.tables.get(op.get("TableName"))
-            if table is None:
-                continue  # moto raises its own error; nothing was written
-            if table.range_key_attr is None or table.stream_shard is not None:
-                return None
-            attrs = op.get("Item") if op_type == "Put" else op.get("Key")
-            if not attrs or table.hash_key_attr not in attrs or table.range_key_attr not in attrs:
-                return None
-            touched.append(
-                (
-                    table,
-                    DynamoType(attrs[table.hash_key_attr]),
-                    DynamoType(attrs[table.range_key_attr]),
-                )
-            )
-    return touched
 
 
 class CpuSplit:
