@@ -234,15 +234,38 @@ class MerchantRollup:
 
     # -------------------------------------------------------------- accounts
     def _created_accounts(self) -> None:
+        """Create-or-keep each new account: one transaction per 100 accounts (idempotent
+        updates, so a redelivery changes nothing); a cancelled one is redone item by item."""
+        first: dict[str, dict[str, Any]] = {}
         for change in self.accounts:
             item = change.item
-            values: dict[str, Any] = {":c": str(item["customer_id"]), ":t": item["created_at"]}
-            expression = "SET customer_id = :c, created_at = if_not_exists(created_at, :t)"
-            if item.get("email"):
-                expression += ", email = if_not_exists(email, :e)"
-                values[":e"] = item["email"]
-            self.table.update(accounts_pk(self.mid), str(item["customer_id"]), expression, values)
-            WriteStats.writes += 1
+            customer = str(item["customer_id"])
+            merged = first.setdefault(customer, {"created_at": item["created_at"]})
+            # One update per record in order: the first created_at and first email win.
+            if item.get("email") and "email" not in merged:
+                merged["email"] = item["email"]
+        updates = [(customer, self._account_update(customer, m)) for customer, m in first.items()]
+        for start in range(0, len(updates), TRANSACTION_LIMIT):
+            chunk = updates[start : start + TRANSACTION_LIMIT]
+            try:
+                self._transact([{"Update": update} for _customer, update in chunk])
+            except self.client.exceptions.TransactionCanceledException:
+                for _customer, update in chunk:
+                    self.client.update_item(**update)
+                    WriteStats.writes += 1
+
+    def _account_update(self, customer: str, account: dict[str, Any]) -> dict[str, Any]:
+        values: dict[str, Any] = {":c": customer, ":t": account["created_at"]}
+        expression = "SET customer_id = :c, created_at = if_not_exists(created_at, :t)"
+        if account.get("email"):
+            expression += ", email = if_not_exists(email, :e)"
+            values[":e"] = account["email"]
+        return {
+            "TableName": self.table.name,
+            "Key": key(accounts_pk(self.mid), customer),
+            "UpdateExpression": expression,
+            "ExpressionAttributeValues": {k: serialize_value(v) for k, v in values.items()},
+        }
 
     def _opened_accounts(self) -> dict[date, set[int]]:
         """Each opener's ordinal and latest visit; → ordinals active per local day."""
@@ -266,12 +289,34 @@ class MerchantRollup:
         next_free = self._reserve_ordinals(len(missing))
         spare = dict(zip(missing, range(next_free, next_free + len(missing)), strict=True))
         ordinals: dict[str, int] = {}
+        visits: list[tuple[str, int, dict[str, Any]]] = []
         for customer, (at, email) in latest.items():
             current = stored.get(customer, {})
-            if "ordinal" in current and str(current.get("last_opened_at", "")) >= at:
+            known = "ordinal" in current
+            later = str(current.get("last_opened_at", "")) < at
+            if known and not later:
                 ordinals[customer] = int(current["ordinal"])
                 continue
-            ordinals[customer] = self._visit(customer, at, email, spare.get(customer, -1))
+            ordinal = int(current["ordinal"]) if known else spare[customer]
+            visits.append(
+                (
+                    customer,
+                    ordinal,
+                    self._visit_update(customer, at, email, ordinal, known=known, later=later),
+                )
+            )
+        # One transaction per 100 visits, each guarded by the state read above; when anything
+        # moved in between (a concurrent batch), the chunk is redone visit by visit.
+        for start in range(0, len(visits), TRANSACTION_LIMIT):
+            chunk = visits[start : start + TRANSACTION_LIMIT]
+            try:
+                self._transact([{"Update": update} for _c, _o, update in chunk])
+            except self.client.exceptions.TransactionCanceledException:
+                for customer, _ordinal, _update in chunk:
+                    at, email = latest[customer]
+                    ordinals[customer] = self._visit(customer, at, email, spare.get(customer, -1))
+            else:
+                ordinals.update({customer: ordinal for customer, ordinal, _u in chunk})
         active: dict[date, set[int]] = defaultdict(set)
         for customer, visited in days.items():
             for day in visited:
@@ -290,6 +335,29 @@ class MerchantRollup:
         )
         WriteStats.writes += 1
         return int(attributes["next_ordinal"]) - count
+
+    def _visit_update(
+        self, customer: str, at: str, email: str | None, ordinal: int, *, known: bool, later: bool
+    ) -> dict[str, Any]:
+        """The visit as one guarded update: it applies only if the account still has the
+        ordinal read (or still none) and, when the visit is later, still an earlier visit."""
+        values: dict[str, Any] = {":c": customer, ":o": ordinal}
+        expression = "SET customer_id = :c, ordinal = :o"
+        condition = "ordinal = :o" if known else "attribute_not_exists(ordinal)"
+        if later:
+            expression += ", last_opened_at = :t"
+            condition += " AND (attribute_not_exists(last_opened_at) OR last_opened_at < :t)"
+            values[":t"] = at
+        if email:
+            expression += ", email = :e"
+            values[":e"] = email
+        return {
+            "TableName": self.table.name,
+            "Key": key(accounts_pk(self.mid), customer),
+            "UpdateExpression": expression,
+            "ConditionExpression": condition,
+            "ExpressionAttributeValues": {k: serialize_value(v) for k, v in values.items()},
+        }
 
     def _visit(self, customer: str, at: str, email: str | None, spare: int) -> int:
         """Record a visit (never moving last_opened_at back) and return the account's ordinal."""
