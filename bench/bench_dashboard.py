@@ -14,12 +14,11 @@ import random
 import statistics
 import time
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 from bench.bench_rollups import RequestCounter, _create_tables, _environment
+from bench.common import write_result
 
-RESULTS = Path(__file__).resolve().parent / "results" / "dashboard.md"
 ZONE = "Europe/Warsaw"
 TODAY = date(2026, 11, 23)
 SCALES = {"1x": 1_000, "10x": 10_000, "100x": 100_000}
@@ -142,8 +141,6 @@ def run() -> str:
                     )
                 )
     lines = [
-        "# Dashboard overview benchmark",
-        "",
         "`GET /v1/dashboard/overview` logic (profile read included) with the previous-period "
         "comparison, in process against moto (`mock_aws`); median of 7 runs. Traffic scales the "
         "values inside the roll-up items, not their number. Run `make bench` to reproduce.",
@@ -168,8 +165,7 @@ def _noon() -> Any:
 
 def main() -> None:
     report = run()
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(report, encoding="utf-8")
+    write_result("dashboard", "Dashboard overview benchmark", report)
     print(report)
 
 
