@@ -216,6 +216,38 @@ def test_smile_failure_is_retryable_and_spends_nothing(
     assert len(shop.purchases()) == 1 and shop.smile_balance(shopper) == 100
 
 
+def test_dynamodb_throttled_before_smile_frees_the_key_and_the_points_at_once(
+    api: InProcessApi, shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from botocore.exceptions import ClientError
+
+    shopper = shop.shopper(balance=250)  # exactly one "$5 off"
+    key = str(uuid.uuid4())
+    record_intent = idempotency.record_intent
+    throttled = {"left": 1}
+
+    def throttled_once(*args: Any, **kwargs: Any) -> None:
+        if throttled["left"]:
+            throttled["left"] -= 1
+            raise ClientError(
+                {"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}},
+                "UpdateItem",
+            )
+        record_intent(*args, **kwargs)
+
+    monkeypatch.setattr(redemption.idempotency, "record_intent", throttled_once)
+    failed = redeem(api, shop, shopper, 12, key=key)
+    assert_problem(failed, 503, "temporarily-unavailable")
+    assert failed.headers.get("retry-after")
+    assert not shop.purchases()
+    # The same click again, right away: the key is not held for a lease, and the held points
+    # are back (a hold left in place would leave 0 of 250 available).
+    retried = redeem(api, shop, shopper, 12, key=key)
+    assert retried.status == 201, retried.body
+    assert len(shop.purchases()) == 1 and shop.smile_balance(shopper) == 0
+    assert snapshot_balance(shop, shopper) == 0
+
+
 # ------------------------------------------------------------------ the race
 def test_twelve_parallel_redemptions_spend_exactly_the_balance(
     api: InProcessApi, shop: Shop

@@ -17,6 +17,7 @@ Smile has no idempotency key and no undo, so correctness is ours:
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass
 from datetime import timedelta
@@ -306,11 +307,16 @@ def redeem(
         return claim.response, True
     try:
         response = _redeem_claimed(merchant, shopper, product_id, body, claim)
-    except Problem:
-        if claim.intent is None:
-            idempotency.forget(claim)
-        else:
-            idempotency.release(claim)
+    except Exception:
+        # A problem answer, or a failure of our own (DynamoDB throttled, a lost answer): let
+        # the key be used again at once. Without an intent Smile was never called, so the key
+        # starts afresh; with one, the retry reconciles with what Smile issued since. Should the
+        # clean-up fail too, the lease lapses and the same happens a little later.
+        with contextlib.suppress(Exception):
+            if claim.intent is None:
+                idempotency.forget(claim)
+            else:
+                idempotency.release(claim)
         raise
     idempotency.complete(claim, response)
     return response, False
@@ -342,17 +348,23 @@ def _redeem_claimed(
                 hold = Hold(data.customer, points, int(previous["balance"]), previous["updated_at"])
                 return _finish(data, shopper, claim, hold, _issued(smile, found))
         hold = hold_points(merchant.merchant_id, data.customer, points)
-        idempotency.record_intent(
-            claim,
-            {
-                "at": clock.iso(clock.now()),
-                "smile_customer_id": data.customer.smile_customer_id,
-                "points": points,
-                "reward_name": product.reward.name,
-                "balance": hold.balance,
-                "updated_at": hold.updated_at,
-            },
-        )
+        try:
+            idempotency.record_intent(
+                claim,
+                {
+                    "at": clock.iso(clock.now()),
+                    "smile_customer_id": data.customer.smile_customer_id,
+                    "points": points,
+                    "reward_name": product.reward.name,
+                    "balance": hold.balance,
+                    "updated_at": hold.updated_at,
+                },
+            )
+        except Exception:
+            # Smile was not called: give the points back now rather than when the hold lapses.
+            with contextlib.suppress(Exception):
+                release_hold(merchant.merchant_id, hold)
+            raise
         try:
             purchase = smile.purchase(
                 product.id,
