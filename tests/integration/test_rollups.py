@@ -34,6 +34,8 @@ from tests.support.scenario import (
     SCENARIO_START,
     Expected,
     brute_force,
+    dashboard_body,
+    money,
     play,
     scenario_traffic,
 )
@@ -277,16 +279,6 @@ def test_hub_dev_demo_traffic_produces_live_rollups(stack: LocalStack) -> None:
 
 
 # ---------------------------------------------------------------- dashboard (issue 6)
-def _dashboard(api: InProcessApi, merchant: CreatedMerchant, route: str, **query: Any) -> Any:
-    reply = api.get(f"/v1/dashboard/{route}", api_key=merchant.api_key, query=query)
-    assert reply.status == 200, reply.body
-    return reply.json
-
-
-def _money(minor: int) -> dict[str, str]:
-    return {"amount": f"{minor / 100:.2f}", "currency": "USD"}
-
-
 def _pct(now: int, before: int) -> float | None:
     return round((now - before) / before * 100, 1) if before else None
 
@@ -305,7 +297,7 @@ def test_dashboard_overview_equals_the_brute_force(
     api: InProcessApi, played: Played, expected: Expected, start: str, end: str, compare: str
 ) -> None:
     first, last = date.fromisoformat(start), date.fromisoformat(end)
-    body = _dashboard(
+    body = dashboard_body(
         api, played.merchant, "overview", period="custom", start=start, end=end, compare=compare
     )
     assert body["data_available"] is True
@@ -314,7 +306,7 @@ def test_dashboard_overview_equals_the_brute_force(
     revenue = expected.total(lambda d: expected.revenue[d], first, last)
     assert body["service_interactions"]["value"] == service
     assert body["active_accounts"]["value"] == expected.active(first, last)
-    assert body["revenue_generated"]["value"] == _money(revenue)
+    assert body["revenue_generated"]["value"] == money(revenue)
     if compare == "none":
         assert body["comparison"] is None
         return
@@ -341,7 +333,7 @@ def test_dashboard_overview_equals_the_brute_force(
     assert body["service_interactions"]["change_pct"] == _pct(service, p_service)
     assert body["active_accounts"]["previous"] == p_active
     assert body["active_accounts"]["change_pct"] == _pct(expected.active(first, last), p_active)
-    assert body["revenue_generated"]["previous"] == _money(p_revenue)
+    assert body["revenue_generated"]["previous"] == money(p_revenue)
     assert body["revenue_generated"]["change_pct"] == _pct(revenue, p_revenue)
 
 
@@ -349,12 +341,12 @@ def test_revenue_report_pages_add_up_to_the_overview(
     api: InProcessApi, played: Played, expected: Expected
 ) -> None:
     query = {"period": "custom", "start": "2026-10-01", "end": "2026-11-05"}
-    overview = _dashboard(api, played.merchant, "overview", **query)
+    overview = dashboard_body(api, played.merchant, "overview", **query)
     lines: list[dict[str, Any]] = []
     cursor = None
     pages = 0
     while True:
-        page = _dashboard(
+        page = dashboard_body(
             api,
             played.merchant,
             "revenue-report",
@@ -368,7 +360,7 @@ def test_revenue_report_pages_add_up_to_the_overview(
         if not cursor:
             break
     total = sum(round(float(line["amount"]["amount"]) * 100) for line in lines)
-    assert _money(total) == overview["revenue_generated"]["value"]
+    assert money(total) == overview["revenue_generated"]["value"]
     ordered = [line["ordered_at"] for line in lines]
     assert ordered == sorted(ordered, reverse=True), "newest first"
     got = sorted(
@@ -391,7 +383,7 @@ def test_service_interactions_and_aov_equal_the_brute_force(
 ) -> None:
     query = {"period": "custom", "start": "2026-10-05", "end": "2026-11-01", "interval": "week"}
     first, last = date(2026, 10, 5), date(2026, 11, 1)
-    body = _dashboard(api, played.merchant, "service-interactions", **query)
+    body = dashboard_body(api, played.merchant, "service-interactions", **query)
     for kind, value in body["totals"].items():
         assert value == expected.total(lambda d, k=kind: expected.service[d][k], first, last)
     assert [p["start"] for p in body["series"]] == [
@@ -404,11 +396,11 @@ def test_service_interactions_and_aov_equal_the_brute_force(
     assert week["help_clicked"] == expected.total(
         lambda d: expected.service[d]["help_clicked"], date(2026, 10, 19), date(2026, 10, 25)
     )
-    aov = _dashboard(api, played.merchant, "average-order-value", **query)
+    aov = dashboard_body(api, played.merchant, "average-order-value", **query)
     orders = expected.total(lambda d: expected.aov_orders[d], first, last)
     revenue = expected.total(lambda d: expected.aov_revenue[d], first, last)
     assert aov["orders"] == orders
-    assert aov["value"] == _money(round(revenue / orders))
+    assert aov["value"] == money(round(revenue / orders))
     assert sum(p["orders"] for p in aov["series"]) == orders
 
 
@@ -430,7 +422,7 @@ def test_a_366_day_overview_with_comparison_costs_at_most_8_requests(
         return made
 
     monkeypatch.setattr(store, "client", counting)
-    _dashboard(
+    dashboard_body(
         api, played.merchant, "overview", period="custom", start="2025-11-01", end="2026-11-01"
     )
     assert 0 < len(calls) <= 8, " ".join(calls)
@@ -441,22 +433,22 @@ def test_another_merchants_key_never_sees_these_figures(api: InProcessApi, playe
     other = make_merchant(timezone=ZONE)
     launch(api, other)
     query = {"period": "custom", "start": "2026-10-01", "end": "2026-11-05"}
-    mine = _dashboard(api, played.merchant, "revenue-report", **query)
+    mine = dashboard_body(api, played.merchant, "revenue-report", **query)
     assert mine["lines"]
-    theirs = _dashboard(api, other, "overview", **query)
+    theirs = dashboard_body(api, other, "overview", **query)
     assert theirs["total_accounts"] == {"value": 0}
     assert theirs["active_accounts"]["value"] == 0 and theirs["service_interactions"]["value"] == 0
-    report = _dashboard(api, other, "revenue-report", **query)
-    assert report["lines"] == [] and report["total"] == _money(0)
+    report = dashboard_body(api, other, "revenue-report", **query)
+    assert report["lines"] == [] and report["total"] == money(0)
     if mine["next_cursor"]:
-        replayed = _dashboard(api, other, "revenue-report", **query, cursor=mine["next_cursor"])
+        replayed = dashboard_body(api, other, "revenue-report", **query, cursor=mine["next_cursor"])
         assert replayed["lines"] == []
-    assert _dashboard(api, other, "inactive-accounts", days=1)["accounts"] == []
+    assert dashboard_body(api, other, "inactive-accounts", days=1)["accounts"] == []
 
 
 def test_before_the_first_launch_no_data_is_available(api: InProcessApi) -> None:
     fresh = make_merchant(timezone=ZONE)
-    body = _dashboard(api, fresh, "overview")
+    body = dashboard_body(api, fresh, "overview")
     assert body["data_available"] is False
     assert body["active_accounts"] == {"value": 0, "previous": 0, "change_pct": None}
 
@@ -467,7 +459,7 @@ def test_inactive_accounts_lists_who_has_not_opened_the_hub(
     seen: list[dict[str, Any]] = []
     cursor = None
     while True:
-        page = _dashboard(
+        page = dashboard_body(
             api,
             played.merchant,
             "inactive-accounts",

@@ -31,7 +31,14 @@ from tests.support.api import InProcessApi, Reply, assert_problem
 from tests.support.ddb_faults import DynamoFaults, FaultRates
 from tests.support.hub import launch, post_events
 from tests.support.scenario import SERVICE as SERVICE_KINDS
-from tests.support.scenario import Expected, brute_force, play, scenario_traffic
+from tests.support.scenario import (
+    Expected,
+    brute_force,
+    dashboard_body,
+    money,
+    play,
+    scenario_traffic,
+)
 
 ZONE = "Europe/Warsaw"
 ROLLUPS = "MetricRollupsFunction"
@@ -131,16 +138,6 @@ def assert_coupons_used(merchant: CreatedMerchant, seeded: list[SeededCoupon]) -
 
 
 # ---------------------------------------------------------------- dashboard
-def _dashboard(api: InProcessApi, merchant: CreatedMerchant, route: str, **query: Any) -> Any:
-    reply = api.get(f"/v1/dashboard/{route}", api_key=merchant.api_key, query=query)
-    assert reply.status == 200, reply.body
-    return reply.json
-
-
-def _money(minor: int) -> dict[str, str]:
-    return {"amount": f"{minor / 100:.2f}", "currency": "USD"}
-
-
 def assert_dashboard_matches(
     api: InProcessApi, merchant: CreatedMerchant, expected: Expected
 ) -> int:
@@ -149,29 +146,29 @@ def assert_dashboard_matches(
     for start, end in [("2026-10-05", "2026-11-01"), ("2026-10-19", "2026-10-25")]:
         first, last = date.fromisoformat(start), date.fromisoformat(end)
         query = {"period": "custom", "start": start, "end": end}
-        body = _dashboard(api, merchant, "overview", **query, compare="none")
+        body = dashboard_body(api, merchant, "overview", **query, compare="none")
         assert body["total_accounts"] == {"value": sum(expected.new_accounts.values())}
         assert body["service_interactions"]["value"] == expected.total(
             lambda d: sum(expected.service[d].values()), first, last
         )
         assert body["active_accounts"]["value"] == expected.active(first, last)
-        assert body["revenue_generated"]["value"] == _money(
+        assert body["revenue_generated"]["value"] == money(
             expected.total(lambda d: expected.revenue[d], first, last)
         )
-        service = _dashboard(api, merchant, "service-interactions", **query, interval="week")
+        service = dashboard_body(api, merchant, "service-interactions", **query, interval="week")
         for kind, value in service["totals"].items():
             assert value == expected.total(lambda d, k=kind: expected.service[d][k], first, last)
-        aov = _dashboard(api, merchant, "average-order-value", **query)
+        aov = dashboard_body(api, merchant, "average-order-value", **query)
         orders = expected.total(lambda d: expected.aov_orders[d], first, last)
         assert aov["orders"] == orders
         revenue = expected.total(lambda d: expected.aov_revenue[d], first, last)
-        assert aov["value"] == _money(round(revenue / orders) if orders else 0)
+        assert aov["value"] == money(round(revenue / orders) if orders else 0)
         compared += 4 + len(service["totals"]) + 2
     query = {"period": "custom", "start": "2026-10-01", "end": "2026-11-05"}
     lines: list[dict[str, Any]] = []
     cursor = None
     while True:
-        page = _dashboard(
+        page = dashboard_body(
             api, merchant, "revenue-report", **query, **({"cursor": cursor} if cursor else {})
         )
         lines += page["lines"]
@@ -314,7 +311,7 @@ def test_throttled_event_batches_answer_503_and_a_retry_records_each_event_once(
     stack.drain()
     day = now.astimezone(ZoneInfo(ZONE)).date().isoformat()
     start = (now - timedelta(minutes=12)).astimezone(ZoneInfo(ZONE)).date().isoformat()
-    overview = _dashboard(
+    overview = dashboard_body(
         api, merchant, "overview", period="custom", start=start, end=day, compare="none"
     )
     service = sum(1 for batch in batches for e in batch if e["type"] in SERVICE_KINDS)
@@ -340,7 +337,7 @@ def test_a_throttled_dashboard_and_authorizer_answer_503_never_500(
     merchant = make_merchant(timezone=ZONE)
     launch(api, merchant)
     query = {"period": "custom", "start": "2026-10-05", "end": "2026-11-01"}
-    clean = _dashboard(api, merchant, "overview", **query)
+    clean = dashboard_body(api, merchant, "overview", **query)
     rates = FaultRates(throttled_retried=0.2, throttled_exhausted=0.3, unprocessed=0.2)
     faults = DynamoFaults(
         stack, ("GetDashboardOverviewFunction", "MerchantAuthorizerFunction"), rates, seed=5

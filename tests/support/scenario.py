@@ -177,3 +177,15 @@ def brute_force(traffic: Traffic, zone: ZoneInfo) -> Expected:
                 }
             )
     return expected
+
+
+def dashboard_body(api: InProcessApi, merchant: CreatedMerchant, route: str, **query: Any) -> Any:
+    """GET /v1/dashboard/<route> with the merchant's key: the 200 body."""
+    reply = api.get(f"/v1/dashboard/{route}", api_key=merchant.api_key, query=query)
+    assert reply.status == 200, reply.body
+    return reply.json
+
+
+def money(minor: int) -> dict[str, str]:
+    """A USD money object as the dashboard writes it."""
+    return {"amount": f"{minor / 100:.2f}", "currency": "USD"}
