@@ -5,41 +5,18 @@ from __future__ import annotations
 from aws_lambda_powertools import Logger
 
 from customer_hub import dashboard
-from customer_hub.http import make_app, merchant_id_from_authorizer, merchant_route
-from customer_hub.periods import (
-    DEFAULT_COMPARE,
-    DEFAULT_PRESET,
-    CompareParam,
-    EndParam,
-    IntervalParam,
-    PeriodParam,
-    StartParam,
-)
+from customer_hub.dashboard_routes import period_route
+from customer_hub.http import make_app, merchant_route
 from customer_hub.schemas import dashboard as schemas
 
 logger = Logger()
 app = make_app()
-
-
-@app.get("/v1/dashboard/service-interactions")
-def service_interactions(
-    period: PeriodParam = DEFAULT_PRESET,
-    start: StartParam = None,
-    end: EndParam = None,
-    compare: CompareParam = DEFAULT_COMPARE,
-    interval: IntervalParam = None,
-) -> schemas.ServiceInteractions:
-    merchant, when = dashboard.request(
-        merchant_id_from_authorizer(app),
-        period=period,
-        start=start,
-        end=end,
-        compare=compare,
-        interval=interval,
-    )
-    return schemas.ServiceInteractions.model_validate(
-        dashboard.service_interactions(merchant, when)
-    )
-
+period_route(
+    app,
+    "/v1/dashboard/service-interactions",
+    "service_interactions",
+    schemas.ServiceInteractions,
+    dashboard.service_interactions,
+)
 
 handler = merchant_route(app, logger)

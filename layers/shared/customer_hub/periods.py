@@ -28,19 +28,9 @@ Every invalid input raises `PeriodError` naming the query parameter: a `ValueErr
 also the 422 problem+json (`customer_hub.problems.ValidationProblem`).
 
 A dashboard handler declares the five parameters with the annotations at the end of this
-module (so they appear in the OpenAPI document) and resolves them in one call:
-
-    @app.get("/v1/dashboard/overview")
-    def overview(
-        period: PeriodParam = DEFAULT_PRESET,
-        start: StartParam = None,
-        end: EndParam = None,
-        compare: CompareParam = DEFAULT_COMPARE,
-        interval: IntervalParam = None,
-    ) -> dict[str, Any]:
-        merchant = get_merchant(merchant_id_from_authorizer(app))
-        when = resolve_period(timezone=merchant.timezone, now=clock.now(), period=period,
-                              start=start, end=end, compare=compare, interval=interval)
+module (so they appear in the OpenAPI document) and resolves them with the merchant's zone in
+one call, `customer_hub.dashboard.request`; the routes that answer one figure for a period
+are registered by `customer_hub.dashboard_routes.period_route`.
 """
 
 from __future__ import annotations
