@@ -13,6 +13,9 @@ from hubdev.stack import LocalStack
 from tests.support.api import InProcessApi
 from tests.support.storefront import Shop, connect_shop
 
+# Every AWS call a function makes, checked against its deployed role (tests/support/iam_check.py).
+pytest_plugins = ("tests.support.iam_check",)
+
 
 @pytest.fixture(scope="session")
 def stack() -> Iterator[LocalStack]:

@@ -57,11 +57,13 @@ def dev(args: argparse.Namespace) -> int:
     for noisy in ("botocore", "urllib3", "httpx", "werkzeug"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     from hubdev.demo import seed
+    from hubdev.iam import install_file_recorder_from_env
     from hubdev.server import LocalServer
     from hubdev.smile_dev import connect_demo, start_standin
     from hubdev.stack import LocalStack
     from hubdev.web import mount as mount_web
 
+    install_file_recorder_from_env()  # the test suites check its functions' AWS calls
     started = time.monotonic()
     standin = start_standin()
     stack = LocalStack()

@@ -13,6 +13,7 @@ from types import ModuleType
 from typing import Any
 
 from hubdev.aws import ACCOUNT, REGION
+from hubdev.iam import acting_as
 from hubdev.template import Function
 
 
@@ -107,7 +108,8 @@ class Runtime:
         function = self.functions[logical_id]
         handler = self._acquire(logical_id)
         try:
-            return self._run(function, logical_id, handler, event)
+            with acting_as(logical_id):  # its AWS calls are checked against its role (hubdev.iam)
+                return self._run(function, logical_id, handler, event)
         finally:
             with self._pool_lock:
                 self._idle[logical_id].append(handler)

@@ -15,6 +15,7 @@ from typing import Any
 
 from hubdev import events
 from hubdev.aws import Resources
+from hubdev.iam import acting_as
 from hubdev.lambdas import Runtime
 from hubdev.template import QueueSource, StreamSource
 
@@ -78,7 +79,8 @@ class StreamPump:
 
     def pump(self) -> int:
         """Deliver every record available now; returns how many were read."""
-        records = self._read()
+        with acting_as(self.source.function):  # Lambda polls with the function's role
+            records = self._read()
         for start in range(0, len(records), self.source.batch_size):
             self._deliver(records[start : start + self.source.batch_size])
         return len(records)
@@ -136,6 +138,11 @@ class StreamPump:
             self.stream_arn,
         )
         if self.source.on_failure:
+            with acting_as(self.source.function):  # the OnFailure destination: its role too
+                self._send_on_failure(batch, first, last)
+
+    def _send_on_failure(self, batch: list[dict[str, Any]], first: str, last: str) -> None:
+        if self.source.on_failure:
             self.sqs.send_message(
                 QueueUrl=self.resources.queue_urls[self.source.on_failure],
                 MessageBody=json.dumps(
@@ -168,13 +175,14 @@ class QueuePump:
         self.parked = 0
 
     def pump(self) -> int:
-        messages = self.sqs.receive_message(
-            QueueUrl=self.url,
-            MaxNumberOfMessages=min(10, self.source.batch_size),
-            AttributeNames=["All"],
-            MessageAttributeNames=["All"],
-            WaitTimeSeconds=0,
-        ).get("Messages", [])
+        with acting_as(self.source.function):  # Lambda polls with the function's role
+            messages = self.sqs.receive_message(
+                QueueUrl=self.url,
+                MaxNumberOfMessages=min(10, self.source.batch_size),
+                AttributeNames=["All"],
+                MessageAttributeNames=["All"],
+                WaitTimeSeconds=0,
+            ).get("Messages", [])
         if not messages:
             return 0
         failed: set[str]
@@ -190,7 +198,8 @@ class QueuePump:
         for message in messages:
             receipt = message["ReceiptHandle"]
             if message["MessageId"] not in failed:
-                self.sqs.delete_message(QueueUrl=self.url, ReceiptHandle=receipt)
+                with acting_as(self.source.function):  # Lambda deletes what succeeded
+                    self.sqs.delete_message(QueueUrl=self.url, ReceiptHandle=receipt)
                 continue
             receives = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
             if receives >= self.MAX_RECEIVES:

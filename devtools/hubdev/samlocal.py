@@ -91,6 +91,7 @@ def local_template(arch: str, target: Path) -> Path:
     function_globals["Timeout"] = max(int(function_globals.get("Timeout", 3)), LOCAL_TIMEOUT)
     variables = function_globals.setdefault("Environment", {}).setdefault("Variables", {})
     variables["AWS_ENDPOINT_URL"] = ""
+    variables["CHUB_AWS_CALL_LOG"] = ""  # "stderr" in env-vars.json: the IAM-by-use record
     for resource in document.get("Resources", {}).values():
         props = resource.get("Properties", {})
         if resource.get("Type") == "AWS::Serverless::Function":
@@ -260,6 +261,13 @@ class Invocation:
             raise AssertionError(f"no response from {self.function}:\n{self.stderr[-3000:]}")
         return json.loads(lines[-1])
 
+    @property
+    def aws_calls(self) -> list[dict[str, Any]]:
+        """The AWS calls the container printed (CHUB_AWS_CALL_LOG=stderr), for hubdev.iam."""
+        from hubdev.iam import parse_container_log
+
+        return parse_container_log(self.function, self.stderr)
+
     def describe(self) -> str:
         return (
             f"{self.function} with {self.event.relative_to(ROOT)} (exit {self.returncode}, "
@@ -403,6 +411,8 @@ class SamLocal:
                 for name, value in function.environment.items()
             }
             values["AWS_ENDPOINT_URL"] = self.inner_endpoint
+            # Each AWS call printed to the log, checked against the role (hubdev.iam).
+            values["CHUB_AWS_CALL_LOG"] = "stderr"
             if "SMILE_API_BASE_URL" in values:
                 # Never the real Smile.io from a test: the stand-in (or refused at once).
                 values["SMILE_API_BASE_URL"] = self.smile_url

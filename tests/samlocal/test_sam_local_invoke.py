@@ -16,6 +16,7 @@ from hubdev.aws import LOCAL_AWS_ENV, REGION
 from hubdev.samlocal import Invocation, SamLocal
 from hubdev.samples import SAMPLE_MERCHANT_ID
 from hubdev.template import ROOT, Template
+from tests.support import iam_check
 from tests.support.samples import case_id, check_response, sample_cases
 
 TEMPLATE = Template()
@@ -25,8 +26,14 @@ JOBS = int(os.environ.get("CHUB_SAMLOCAL_JOBS", "2"))  # concurrent `sam local i
 _invoked: dict[tuple[str, Path], Invocation] = {}  # each sample runs once per session
 
 
+def _run(containers: SamLocal, function: str, sample: Path) -> Invocation:
+    result = containers.invoke(function, sample)
+    iam_check.record(result.aws_calls)  # checked against the function's deployed role
+    return result
+
+
 def _invoke(containers: SamLocal, function: str, sample: Path) -> Any:
-    result = _invoked.get((function, sample)) or containers.invoke(function, sample)
+    result = _invoked.get((function, sample)) or _run(containers, function, sample)
     _invoked[(function, sample)] = result
     assert result.returncode == 0, result.describe()
     try:
@@ -66,6 +73,15 @@ def test_settings_written_in_one_container_are_read_in_another(containers: SamLo
     assert stored["timezone"] == "Europe/Warsaw"
     assert stored["cart_window_hours"] == "48"
 
+    # The container printed its AWS calls for the IAM-by-use check (CHUB_AWS_CALL_LOG).
+    calls = _invoked[("PatchSettingsFunction", EVENTS / "patch_settings/launch.json")].aws_calls
+    assert any(
+        c["service"] == "dynamodb"
+        and c["operation"] == "UpdateItem"
+        and c["names"]["TableName"].endswith("-DataTable")
+        for c in calls
+    ), calls
+
     read = _invoke(containers, "GetSettingsFunction", EVENTS / "get_settings/authorized.json")
     assert read["statusCode"] == 200, read
     settings = json.loads(read["body"])
@@ -81,7 +97,7 @@ def every_sample_invoked(containers: SamLocal) -> None:
     """Invoke the samples not run yet, JOBS at a time (each `sam local invoke` takes seconds)."""
     pending = [(f, s) for f, s in CASES if s is not None and (f, s) not in _invoked]
     with ThreadPoolExecutor(max_workers=JOBS) as pool:
-        results = pool.map(lambda case: containers.invoke(*case), pending)
+        results = pool.map(lambda case: _run(containers, *case), pending)
         for case, result in zip(pending, results, strict=True):
             _invoked[case] = result
 
