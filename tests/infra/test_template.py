@@ -106,3 +106,27 @@ def test_globals_pin_runtime_tracing_and_json_logs() -> None:
     assert {"ApiUrl", "DataTableName", "EventsTableName", "MetricsTableName"} <= set(
         TEMPLATE.document["Outputs"]
     )
+
+
+def test_tables_holding_merchant_data_are_retained_and_protected() -> None:
+    """`sam delete`, or an update that replaces a table, must not delete merchant data: every
+    table is retained on delete and on replacement, deletion-protected, with PITR — as
+    CloudFormation receives it (the SAM translation keeps the attributes)."""
+    from hubdev.iam import translate
+
+    translated = translate()["Resources"]
+    tables = TEMPLATE.of_type("AWS::DynamoDB::Table")
+    assert {"DataTable", "EventsTable", "MetricsTable", "IdempotencyTable"} <= set(tables)
+    for logical_id in tables:
+        table = translated[logical_id]
+        assert table["DeletionPolicy"] == "Retain", logical_id
+        assert table["UpdateReplacePolicy"] == "Retain", logical_id
+        props = table["Properties"]
+        assert props["DeletionProtectionEnabled"] is True, logical_id
+        assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"], logical_id
+
+
+def test_the_aws_call_log_of_the_iam_check_is_never_deployed() -> None:
+    """CHUB_AWS_CALL_LOG (each AWS call printed to stderr, customer_hub.aws) is for
+    `make sam-local` only: template.yaml never sets it."""
+    assert "CHUB_AWS_CALL_LOG" not in (ROOT / "template.yaml").read_text(encoding="utf-8")
