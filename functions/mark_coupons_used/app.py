@@ -13,6 +13,7 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from customer_hub import observability
 from customer_hub.coupons import mark_used_by_order
 
 logger = Logger()
@@ -33,7 +34,11 @@ def record_handler(record: DynamoDBRecord) -> None:
 
 
 @logger.inject_lambda_context
+@observability.traced_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return process_partial_response(
+    response = process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )
+    failed = len(response.get("batchItemFailures") or [])
+    observability.count("StreamRecordsFailed", failed, Consumer="MarkCouponsUsed")
+    return response

@@ -13,6 +13,7 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from customer_hub import observability
 from customer_hub.rollups import BatchOutcome, apply_stream_batch
 
 logger = Logger()
@@ -20,6 +21,7 @@ processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 
 @logger.inject_lambda_context
+@observability.traced_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # The batch is applied as a whole (coalesced writes); a failed write raises, so Lambda
     # bisects and retries it. Unreadable records are reported one by one.
@@ -28,4 +30,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     def confirm(record: DynamoDBRecord) -> None:
         outcome.check(str(record.dynamodb.sequence_number if record.dynamodb else ""))
 
-    return process_partial_response(event, confirm, processor, context)
+    response = process_partial_response(event, confirm, processor, context)
+    observability.count("RollupRecords", outcome.applied)
+    observability.count("RollupRecordsUnreadable", len(outcome.unreadable))
+    failed = len(response.get("batchItemFailures") or [])
+    observability.count("StreamRecordsFailed", failed, Consumer="MetricRollups")
+    return response

@@ -5,9 +5,10 @@ from __future__ import annotations
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
 
-from customer_hub import redemption
+from customer_hub import observability, redemption
 from customer_hub.http import make_app
 from customer_hub.idempotency import check_key
+from customer_hub.problems import Problem
 from customer_hub.schemas.coupons import Redeemed
 from customer_hub.storefront import (
     parse_body,
@@ -43,7 +44,15 @@ def redeem_reward(merchant_id: str, points_product_id: str) -> Response[Redeemed
     shopper = required_shopper(merchant)
     key = check_key(request_header("idempotency-key"))
     body = parse_body(redemption.RedeemBody)
-    result, replayed = redemption.redeem(merchant, shopper, points_product_id, body, key)
+    try:
+        result, replayed = redemption.redeem(merchant, shopper, points_product_id, body, key)
+    except Problem as problem:  # insufficient-points, smile-unavailable, ...
+        observability.count("Redemptions", Outcome=problem.slug)
+        raise
+    except Exception:
+        observability.count("Redemptions", Outcome="error")
+        raise
+    observability.count("Redemptions", Outcome="replayed" if replayed else "redeemed")
     headers = {"Idempotent-Replayed": "true"} if replayed else {}
     return Response(
         status_code=201,

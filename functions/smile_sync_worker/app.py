@@ -17,6 +17,7 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from customer_hub import observability
 from customer_hub.smile import jobs
 
 logger = Logger()
@@ -24,6 +25,7 @@ processor = SqsFifoPartialProcessor()
 
 
 @logger.inject_lambda_context
+@observability.traced_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> Any:
     def record_handler(record: SQSRecord) -> str:
         job = jobs.parse_job(record.body)

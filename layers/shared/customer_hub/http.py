@@ -16,6 +16,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 
+from customer_hub import observability
 from customer_hub.aws import is_transient
 from customer_hub.problems import (
     PROBLEM_CONTENT_TYPE,
@@ -205,6 +206,7 @@ def public_route(
     """The Lambda handler of a route without the merchant authorizer."""
 
     @logger.inject_lambda_context
+    @observability.traced_handler
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         return app.resolve(_as_json_request(event), context)
 
@@ -217,6 +219,7 @@ def merchant_route(
     """The Lambda handler of a merchant route: 401 before anything else without a valid key."""
 
     @logger.inject_lambda_context
+    @observability.traced_handler
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         if not _authorized_merchant(event):
             problem = (

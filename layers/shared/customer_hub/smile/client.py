@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Self
 
 from pydantic import BaseModel, ValidationError
 
+from customer_hub import observability
 from customer_hub.config import config
 from customer_hub.smile.errors import (
     SmileError,
@@ -211,6 +212,28 @@ class SmileClient:
         )
 
     def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        body: Any = None,
+        retry_unsafe: bool = True,
+    ) -> Any:
+        """`_request`, traced (X-Ray subsegment) and counted by outcome (`SmileRequests`)."""
+        with observability.traced("## smile.io", method=method):
+            try:
+                answer = self._request(
+                    method, path, params=params, body=body, retry_unsafe=retry_unsafe
+                )
+            except SmileError as exc:
+                failed = isinstance(exc, SmileUnavailable | SmileInvalidResponse)
+                observability.count("SmileRequests", Outcome="failed" if failed else "client_error")
+                raise
+        observability.count("SmileRequests", Outcome="ok")
+        return answer
+
+    def _request(
         self,
         method: str,
         path: str,

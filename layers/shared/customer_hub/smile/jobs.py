@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from customer_hub import clock
+from customer_hub import clock, observability
 from customer_hub.aws import client
 from customer_hub.config import config
 from customer_hub.smile import connection
@@ -84,8 +84,14 @@ def run_job(
     with client_factory(api_key, **client_options) as smile:
         options = {"remaining_seconds": remaining_seconds, **sync_options}
         sync = Sync(job.merchant_id, smile, **options)
+        run, pages, customers = sync.state.run_id, sync.state.pages, sync.state.customers_synced
         outcome = sync.run()
         state = sync.state
+    if state.run_id != run:  # a new run started: its figures are all this invocation's
+        pages = customers = 0
+    observability.count("SmileSyncPages", state.pages - pages)
+    observability.count("SmileSyncCustomers", state.customers_synced - customers)
+    observability.count("SmileSyncRuns", Outcome=outcome)
     log.info(
         "smile sync step",
         extra={
