@@ -47,6 +47,8 @@ class _GatedStream(io.TextIOBase):
 
 
 def dev(args: argparse.Namespace) -> int:
+    # Ctrl-C stops it even when started with SIGINT ignored (a background job of a shell).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     gate = _GatedStream(sys.stdout)
     sys.stdout = gate
     logging.basicConfig(

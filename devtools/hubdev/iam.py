@@ -29,6 +29,7 @@ A call the role does not allow is reported with the statement to add (`Denial.me
 
 from __future__ import annotations
 
+import atexit
 import concurrent.futures
 import contextvars
 import copy
@@ -36,8 +37,9 @@ import json
 import os
 import re
 import threading
+import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
@@ -75,17 +77,14 @@ Record = dict[str, Any]  # {"function", "service", "operation", "names"}
 class Recorder:
     """Counts each distinct call (function, service, operation, resource names)."""
 
-    def __init__(self, sink: Callable[[str], None] | None = None) -> None:
+    def __init__(self) -> None:
         self.calls: Counter[str] = Counter()
         self._lock = threading.Lock()
-        self._sink = sink
 
     def add(self, record: Record, count: int = 1) -> None:
         key = json.dumps(record, sort_keys=True, separators=(",", ":"))
         with self._lock:
             self.calls[key] += count
-            if self._sink is not None:
-                self._sink(key)
 
     def records(self) -> list[tuple[Record, int]]:
         with self._lock:
@@ -126,30 +125,52 @@ def install(recorder: Recorder) -> Recorder:
 
 
 def install_file_recorder_from_env() -> Recorder | None:
-    """In `hub dev`: when CHUB_IAM_RECORD_DIR is set (the test suites), append every call
-    as one JSON line to <dir>/calls-<pid>.jsonl for the suite's check."""
+    """In `hub dev`: when CHUB_IAM_RECORD_DIR is set (the test suites), every call is counted
+    and the new counts appended twice a second (and at exit) to <dir>/calls-<pid>.jsonl, one
+    JSON line {"count", "call"} per distinct call, for the suite's check."""
     folder = os.environ.get(RECORD_DIR_ENV)
     if not folder:
         return None
-    path = Path(folder) / f"calls-{os.getpid()}.jsonl"
-    handle = path.open("a", encoding="utf-8", buffering=1)
+    recorder = install(Recorder())
+    handle = (Path(folder) / f"calls-{os.getpid()}.jsonl").open("a", encoding="utf-8")
+    written: dict[str, int] = {}
+    lock = threading.Lock()
 
-    def write(line: str) -> None:
-        handle.write(line + "\n")
+    def flush() -> None:
+        with lock:
+            lines = []
+            for record, count in recorder.records():
+                key = json.dumps(record, sort_keys=True, separators=(",", ":"))
+                if count > written.get(key, 0):
+                    lines.append(json.dumps({"count": count - written.get(key, 0), "call": record}))
+                    written[key] = count
+            if lines:
+                handle.write("\n".join(lines) + "\n")
+                handle.flush()
 
-    return install(Recorder(sink=write))
+    def every_half_second() -> None:
+        while True:
+            time.sleep(0.5)
+            flush()
+
+    threading.Thread(target=every_half_second, name="iam-record", daemon=True).start()
+    atexit.register(flush)
+    return recorder
 
 
-def read_record_files(folder: Path, offsets: dict[Path, int]) -> list[Record]:
-    """New lines of every calls-*.jsonl since the offsets (updated)."""
-    found: list[Record] = []
+def read_record_files(folder: Path, offsets: dict[Path, int]) -> list[tuple[Record, int]]:
+    """New lines of every calls-*.jsonl since the offsets (updated): (call, count)."""
+    found: list[tuple[Record, int]] = []
     for path in sorted(folder.glob("calls-*.jsonl")):
         with path.open("rb") as handle:
             handle.seek(offsets.get(path, 0))
             data = handle.read()
         complete = data[: data.rfind(b"\n") + 1]
         offsets[path] = offsets.get(path, 0) + len(complete)
-        found += [json.loads(line) for line in complete.splitlines() if line.strip()]
+        for line in complete.splitlines():
+            if line.strip():
+                entry = json.loads(line)
+                found.append((entry["call"], int(entry["count"])))
     return found
 
 

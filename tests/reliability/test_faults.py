@@ -22,6 +22,7 @@ from customer_hub.smile import RetryPolicy, SmileClient, Timeouts
 from customer_hub.smile.sync import Sync
 from customer_hub.snapshots import email_pk
 from customer_hub.store import Table
+from hubdev.iam import acting_as
 from tests.support.api import InProcessApi, Reply, assert_problem
 from tests.support.storefront import Shop, Shopper
 
@@ -114,9 +115,11 @@ def _sync_client(shop: Shop) -> SmileClient:
 
 
 def _sync_until_done(shop: Shop) -> int:
-    """Run the sync (resuming after a failed run, as the next schedule would); the runs made."""
+    """Run the sync (resuming after a failed run, as the next schedule would); the runs made.
+
+    Its AWS calls are the sync worker's (checked against that role), wherever it is called."""
     for runs in range(1, 11):
-        with _sync_client(shop) as smile:
+        with _sync_client(shop) as smile, acting_as("SmileSyncWorkerFunction"):
             if Sync(shop.merchant_id, smile, page_size=50).run() == "done":
                 return runs
     raise AssertionError("the sync never completed")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -58,8 +59,8 @@ def _roles() -> iam.DeployedRoles:
 def check_new_calls() -> iam.Report:
     """Check the calls recorded since the last check (each distinct call once per count)."""
     recorder: iam.Recorder = _state["recorder"]
-    for line in iam.read_record_files(_state["folder"], _state["offsets"]):
-        recorder.add(line)
+    for call, count in iam.read_record_files(_state["folder"], _state["offsets"]):
+        recorder.add(call, count)
     seen: dict[str, int] = _state["seen"]
     fresh: list[tuple[iam.Record, int]] = []
     for key, count in list(recorder.calls.items()):
@@ -99,6 +100,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             figures["AWS calls checked against the deployed roles"] += report.calls
             figures["AWS calls: distinct function x action pairs"] += len(report.pairs)
             figures["AWS calls denied by the deployed roles"] += len(report.denials)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _state:
+        shutil.rmtree(_state["folder"], ignore_errors=True)
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: Any) -> None:
