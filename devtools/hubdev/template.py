@@ -16,7 +16,11 @@ ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
 
 
-class _CfnLoader(yaml.SafeLoader):
+# libyaml's loader when PyYAML has it (5x faster on this template; every process reads it).
+_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _CfnLoader(_SafeLoader):  # type: ignore[valid-type,misc]
     """A YAML loader that understands CloudFormation's short-form intrinsic functions."""
 
 
