@@ -11,6 +11,7 @@ process. No answer may be a 5xx; every error is problem+json.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import random
@@ -336,3 +337,27 @@ def test_random_tokens_and_keys_of_any_bytes_are_401(api: InProcessApi, target: 
         assert_problem(reply, 401, "unauthorized")
         reply = api.get(target.shop.path("rewards"), headers={"authorization": f"Bearer {junk}"})
         assert_problem(reply, 401, "unauthorized")
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        base64.urlsafe_b64encode(b"[" * 5000).decode(),
+        base64.urlsafe_b64encode(b'{"after": ' + b"[" * 3000 + b"]" * 3000 + b"}").decode(),
+        "eyJhZnRlciI6IDF9",  # {"after": 1}
+        "%ff%fe",
+        "x" * 5000,
+        "====",
+        base64.urlsafe_b64encode(b"\xff\xfe\x00").decode(),
+    ],
+)
+@pytest.mark.parametrize("route", ["revenue-report", "inactive-accounts"])
+def test_odd_dashboard_cursors_are_422(
+    api: InProcessApi, target: Target, cursor: str, route: str
+) -> None:
+    reply = api.get(
+        f"/v1/dashboard/{route}",
+        query={"cursor": cursor},
+        api_key=target.shop.merchant.api_key,
+    )
+    assert_problem(reply, 422, "validation")
