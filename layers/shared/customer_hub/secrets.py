@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import time
 from datetime import datetime
 
 from aws_lambda_powertools import Logger
@@ -47,9 +46,14 @@ class MerchantCredentials(BaseModel):
         return secrets
 
 
-# name → (monotonic time it was read, value); misses are not cached (a secret created a moment
+def _now() -> float:
+    """Cache times on the project's clock (`customer_hub.clock`), so tests can move them."""
+    return clock.now().timestamp()
+
+
+# name → (Unix time it was read, value); misses are not cached (a secret created a moment
 # later is found at once).
-_cache: ExpiringLru[str, tuple[float, dict[str, str]]] = ExpiringLru(CACHE_ENTRIES)
+_cache: ExpiringLru[str, tuple[float, dict[str, str]]] = ExpiringLru(CACHE_ENTRIES, clock=_now)
 
 
 def credentials_secret_name(merchant_id: str) -> str:
@@ -107,7 +111,7 @@ def read_secret(name: str, *, max_age: float = CACHE_SECONDS) -> dict[str, str] 
     does not exist. Any other failure of Secrets Manager (throttled, unreachable, refused) is a
     503 `temporarily-unavailable` (`ServiceBusy`), never "no secret"."""
     cached = _cache.get(name)
-    if not isinstance(cached, Missing) and cached[0] + max_age > time.monotonic():
+    if not isinstance(cached, Missing) and cached[0] + max_age > _now():
         return cached[1]
     try:
         answer = client("secretsmanager").get_secret_value(SecretId=name)
@@ -124,7 +128,7 @@ def read_secret(name: str, *, max_age: float = CACHE_SECONDS) -> dict[str, str] 
         raise secrets_unavailable() from exc
     if not isinstance(value, dict):
         return None
-    _cache.put(name, (time.monotonic(), value), CACHE_SECONDS)
+    _cache.put(name, (_now(), value), CACHE_SECONDS)
     return value
 
 

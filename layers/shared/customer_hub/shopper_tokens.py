@@ -31,6 +31,8 @@ def _verify(token: str, merchant_id: str, *, reread: bool) -> Customer:
     if credentials is None:
         raise InvalidCustomerToken("the shop has no customer token secret")
     error: InvalidCustomerToken = WrongKey("no secret")
+    # The rotation overlap is on the project's clock; the token's own times on the wall clock
+    # (the scenario tests replay weeks of traffic with tokens minted now).
     for secret in credentials.token_secrets(clock.now()):
         try:
             return verify_customer_token(token, merchant_id, secret)
