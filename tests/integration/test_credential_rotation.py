@@ -168,3 +168,17 @@ def test_an_unknown_credential_name_is_422_and_rotation_needs_a_key(base_url: st
     assert (status, problem["type"].rsplit("/", 1)[-1]) == (422, "validation")
     assert call(base_url, "POST", "/v1/admin/credentials/api_key/rotate", "chk_nope")[0] == 401
     assert call(base_url, "GET", "/v1/admin/settings", merchant.api_key)[0] == 200
+
+
+def test_hub_merchants_rotate_prints_the_new_key_once(
+    base_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from hubdev import cli
+
+    merchant = make_merchant()
+    monkeypatch.setenv("HUB_API_KEY", merchant.api_key)
+    assert cli.main(["merchants", "rotate", "--url", base_url, "--credential", "api_key"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert call(base_url, "GET", "/v1/admin/settings", printed["api_key"])[0] == 200
+    monkeypatch.delenv("HUB_API_KEY")
+    assert cli.main(["merchants", "rotate", "--url", base_url, "--credential", "api_key"]) == 2
