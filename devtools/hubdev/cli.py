@@ -1,4 +1,5 @@
-"""The `hub` command: `hub dev` runs the local stack; `hub merchants create` adds a merchant."""
+"""The `hub` command: `hub dev` runs the local stack; `hub merchants create` adds a merchant,
+`hub merchants rotate` rotates its API key or customer token secret."""
 
 from __future__ import annotations
 
@@ -118,6 +119,25 @@ def merchants_create(args: argparse.Namespace) -> int:
     return _create_in_stack(args, body)
 
 
+def merchants_rotate(args: argparse.Namespace) -> int:
+    """POST /v1/admin/credentials/{name}/rotate with the key in $HUB_API_KEY (not an argument:
+    command lines are visible to every user of the machine); prints the answer once."""
+    api_key = os.environ.get("HUB_API_KEY", "")
+    if not api_key:
+        print("set HUB_API_KEY to the merchant's current API key", file=sys.stderr)
+        return 2
+    response = httpx.post(
+        f"{args.url.rstrip('/')}/v1/admin/credentials/{args.credential}/rotate",
+        headers={"Authorization": f"Bearer {api_key}"},
+        timeout=30,
+    )
+    if response.status_code != 200:
+        print(response.text, file=sys.stderr)
+        return 1
+    print(response.text)
+    return 0
+
+
 def _create_in_stack(args: argparse.Namespace, body: dict[str, str]) -> int:
     """Against a deployed stack: table names and secrets prefix from its outputs."""
     import boto3
@@ -199,6 +219,19 @@ def parser() -> argparse.ArgumentParser:
     target.add_argument("--stack-name", default="customer-hub", help="deployed stack name")
     create.add_argument("--region", default=os.environ.get("AWS_REGION"))
     create.set_defaults(func=merchants_create)
+    rotate = merchant_commands.add_parser(
+        "rotate",
+        help="rotate the API key or customer token secret of the merchant whose key is in "
+        "$HUB_API_KEY; prints the new value once",
+    )
+    rotate.add_argument("--credential", choices=["api_key", "customer_token_secret"], required=True)
+    rotate.add_argument(
+        "--url",
+        default=os.environ.get("HUB_URL"),
+        required=not os.environ.get("HUB_URL"),
+        help="the API's base URL (deployed or `hub dev`; default: $HUB_URL)",
+    )
+    rotate.set_defaults(func=merchants_rotate)
 
     again = commands.add_parser(
         "redrive", help="hand a stream function's parked batches (OnFailure queue) to it again"

@@ -56,6 +56,7 @@ _EXTRA_PROBLEMS: dict[tuple[str, str], set[int]] = {
     ("POST", "/v1/webhooks/shopify/{merchant_id}"): {422},
     ("PUT", "/v1/admin/smile/connection"): {422} | _SMILE_DOWN,
     ("POST", "/v1/admin/smile/sync"): {409},
+    ("POST", "/v1/admin/credentials/{name}/rotate"): {403, 409, 422},
 }
 # API.md success statuses other than 200.
 _SUCCESS_STATUS: dict[tuple[str, str], int] = {

@@ -8,30 +8,44 @@ the warm container, so a warm authorizer makes no DynamoDB request.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from customer_hub.api_keys import merchant_id_for_api_key
+from customer_hub import clock
+from customer_hub.api_keys import api_key_grant
 from customer_hub.aws import is_transient
 from customer_hub.identity import bearer_token, hash_api_key
+from customer_hub.lru import ExpiringLru, Missing
 
 logger = Logger()
+# A found key is cached for less than a rotated key's overlap (10 minutes), so a key cached as
+# current before its rotation is looked up again, with its end, before that end.
 _HIT_SECONDS = 300
 _MISS_SECONDS = 10
-_cache: dict[str, tuple[float, str]] = {}
+CACHE_ENTRIES = 4096  # keys per warm container; least recently used go first
+MAX_KEY_LENGTH = 256  # keys are `chk_` + 43 characters; longer ones are not looked up
+# SHA-256 of the key → (merchant id or "", Unix time a rotated key stops working or None)
+# Expiry on the project's clock (`customer_hub.clock`), like the keys' validity: a test that
+# moves time past a rotated key's end sees the warm cache expire as it would.
+_cache: ExpiringLru[str, tuple[str, float | None]] = ExpiringLru(
+    CACHE_ENTRIES, clock=lambda: clock.now().timestamp()
+)
 
 
 def _lookup(api_key: str) -> str:
+    if len(api_key) > MAX_KEY_LENGTH or not api_key.isascii():
+        return ""
     digest = hash_api_key(api_key)
     cached = _cache.get(digest)
-    if cached and cached[0] > time.monotonic():
-        return cached[1]
-    merchant_id = merchant_id_for_api_key(api_key) or ""
-    ttl = _HIT_SECONDS if merchant_id else _MISS_SECONDS
-    _cache[digest] = (time.monotonic() + ttl, merchant_id)
+    if isinstance(cached, Missing):
+        grant = api_key_grant(api_key)
+        cached = grant or ("", None)
+        _cache.put(digest, cached, _HIT_SECONDS if grant else _MISS_SECONDS)
+    merchant_id, valid_until = cached
+    if valid_until is not None and clock.now().timestamp() >= valid_until:
+        return ""  # a rotated key past its overlap
     return merchant_id
 
 

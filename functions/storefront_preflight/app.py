@@ -7,6 +7,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from customer_hub.http import is_merchant_id
 from customer_hub.problems import PROBLEM_CONTENT_TYPE, Forbidden, NotFound
 from customer_hub.storefront import merchant_profile, preflight_headers
 
@@ -16,7 +17,7 @@ logger = Logger()
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     merchant_id = str((event.get("pathParameters") or {}).get("merchant_id") or "")
-    if not merchant_id or merchant_profile(merchant_id) is None:
+    if not is_merchant_id(merchant_id) or merchant_profile(merchant_id) is None:
         problem: NotFound | Forbidden = NotFound("No such shop.")
     else:
         headers = preflight_headers(event)

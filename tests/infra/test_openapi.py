@@ -456,6 +456,10 @@ def test_real_responses_of_every_route_conform_to_the_document(
     call("GET", "/v1/dashboard/inactive-accounts", 200, query={"days": 1}, **admin)
 
     call("DELETE", "/v1/admin/smile/connection", 204, **admin)
+    rotate = "/v1/admin/credentials/{}/rotate"
+    rotated = call("POST", rotate.format("customer_token_secret"), 200, **admin)
+    assert rotated["customer_token_secret"] and rotated["api_key"] is None
+    assert call("POST", rotate.format("api_key"), 200, **admin)["api_key"]
     call("GET", "/v1/openapi.json", 200)
     # problems are documented too
     call("GET", shop.path("rewards"), 401)

@@ -25,6 +25,8 @@ EXPECTED_STATUS = {
     "patch_settings/launch.json": 200,
     "patch_settings/bad-timezone.json": 422,
     "patch_settings/no-api-key.json": 401,
+    "rotate_credential/api-key.json": 200,
+    "rotate_credential/unknown-name.json": 422,
 }
 
 # Batch item failures a consumer's sample must report (itemIdentifier values), if any.

@@ -111,3 +111,32 @@ def test_reference_now_is_used_for_expiry() -> None:
     later = (datetime.now(UTC) + timedelta(minutes=10)).timestamp()
     with pytest.raises(InvalidCustomerToken):
         verify_customer_token(token, "m_1", SECRET, now=later)
+
+
+def _signed(**claims: Any) -> str:
+    now = int(time.time())
+    base = {"iss": "m_1", "sub": "1", "email": "a@b.co", "iat": now, "exp": now + 300}
+    return jwt.encode({**base, **claims}, SECRET, "HS256")
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"exp": float("inf")},
+        {"exp": float("nan")},
+        {"iat": float("-inf")},
+        {"iat": float("nan")},
+        {"exp": float("inf"), "iat": float("-inf")},
+        {"exp": True},
+        {"iat": True},
+    ],
+)
+def test_non_finite_or_boolean_times_are_refused(claims: dict[str, Any]) -> None:
+    with pytest.raises(InvalidCustomerToken):
+        verify_customer_token(_signed(**claims), "m_1", SECRET)
+
+
+@pytest.mark.parametrize("sub", ["123\n", "١٢٣", "12 3", "", "1" * 21, "+1"])
+def test_sub_must_be_only_ascii_digits(sub: str) -> None:
+    with pytest.raises(InvalidCustomerToken):
+        verify_customer_token(_signed(sub=sub), "m_1", SECRET)

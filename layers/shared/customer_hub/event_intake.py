@@ -10,10 +10,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from customer_hub import clock
 from customer_hub.hub_events import TOUCHPOINTS, EventType, HubEvent, record
-from customer_hub.identity import InvalidCustomerToken, verify_customer_token
+from customer_hub.identity import InvalidCustomerToken
 from customer_hub.merchants import Merchant
 from customer_hub.problems import HubNotLive, Unauthorized, ValidationProblem, validation_error
-from customer_hub.secrets import merchant_credentials
+from customer_hub.shopper_tokens import verify_shopper_token
 
 MAX_FUTURE = timedelta(minutes=5)
 MAX_AGE = timedelta(days=7)
@@ -30,13 +30,10 @@ _BAD_TOKEN = Unauthorized("A valid customer token is required (Authorization: Be
 
 def shopper_from_token(token: str | None, merchant_id: str) -> Shopper:
     """The shopper of a required customer token (the storefront's shared verifier)."""
-    credentials = merchant_credentials(merchant_id)
-    if not token or credentials is None:
+    if not token:
         raise _BAD_TOKEN
     try:
-        customer = verify_customer_token(
-            token, merchant_id, credentials.customer_token_secret.get_secret_value()
-        )
+        customer = verify_shopper_token(token, merchant_id)
     except InvalidCustomerToken as exc:
         raise _BAD_TOKEN from exc
     return Shopper(customer_id=customer.shopify_customer_id, email=customer.email)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import secrets
 import time
@@ -41,7 +42,7 @@ def bearer_token(authorization: str | None) -> str | None:
 CUSTOMER_TOKEN_ALGORITHM = "HS256"  # noqa: S105 - an algorithm name, not a secret
 CUSTOMER_TOKEN_MAX_LIFETIME = 3600
 CUSTOMER_TOKEN_LEEWAY = 30
-_DIGITS = re.compile(r"^[0-9]{1,20}$")
+_DIGITS = re.compile(r"[0-9]{1,20}")
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,10 @@ class Customer:
 
 class InvalidCustomerToken(ValueError):
     """The token is not a valid customer token of this merchant (the reason is for logs)."""
+
+
+class WrongKey(InvalidCustomerToken):
+    """The token's signature does not match this secret (another may: a rotation overlap)."""
 
 
 def mint_customer_token(
@@ -73,6 +78,10 @@ def mint_customer_token(
     return jwt.encode(claims, secret, algorithm=CUSTOMER_TOKEN_ALGORITHM)
 
 
+def _finite_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def verify_customer_token(
     token: str, merchant_id: str, secret: str, *, now: float | None = None
 ) -> Customer:
@@ -90,14 +99,23 @@ def verify_customer_token(
             algorithms=[CUSTOMER_TOKEN_ALGORITHM],
             issuer=merchant_id,
             leeway=CUSTOMER_TOKEN_LEEWAY,
-            options={"require": ["exp", "iat", "iss", "sub", "email"], "verify_exp": False},
+            options={
+                "require": ["exp", "iat", "iss", "sub", "email"],
+                # Times are checked below against `now` (the project's clock), not PyJWT's.
+                "verify_exp": False,
+                "verify_iat": False,
+            },
         )
+    except jwt.InvalidSignatureError as exc:
+        raise WrongKey(type(exc).__name__) from exc
     except jwt.PyJWTError as exc:
         raise InvalidCustomerToken(type(exc).__name__) from exc
+    except (OverflowError, ValueError, TypeError) as exc:  # PyJWT's int() of inf / NaN `iat`
+        raise InvalidCustomerToken("exp/iat are not finite numbers") from exc
     moment = time.time() if now is None else now
     exp, iat = claims["exp"], claims["iat"]
-    if not isinstance(exp, int | float) or not isinstance(iat, int | float):
-        raise InvalidCustomerToken("exp/iat are not numbers")
+    if not (_finite_number(exp) and _finite_number(iat)):
+        raise InvalidCustomerToken("exp/iat are not finite numbers")
     if exp + CUSTOMER_TOKEN_LEEWAY < moment:
         raise InvalidCustomerToken("expired")
     if iat - CUSTOMER_TOKEN_LEEWAY > moment:
@@ -105,7 +123,7 @@ def verify_customer_token(
     if exp - iat > CUSTOMER_TOKEN_MAX_LIFETIME:
         raise InvalidCustomerToken("lifetime above one hour")
     sub, email = claims["sub"], claims["email"]
-    if not isinstance(sub, str) or not _DIGITS.match(sub):
+    if not isinstance(sub, str) or not _DIGITS.fullmatch(sub):
         raise InvalidCustomerToken("sub is not a Shopify customer id")
     if not isinstance(email, str) or "@" not in email or len(email) > 320:
         raise InvalidCustomerToken("email missing")

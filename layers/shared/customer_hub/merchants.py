@@ -150,7 +150,12 @@ def create_merchant(new: NewMerchant) -> CreatedMerchant:
         **new.model_dump(),
     )
     table = _data()
-    profile = {"pk": merchant_pk(merchant.merchant_id), "sk": PROFILE_SK, **merchant.model_dump()}
+    profile = {
+        "pk": merchant_pk(merchant.merchant_id),
+        "sk": PROFILE_SK,
+        **merchant.model_dump(),
+        "api_key_hash": identity.hash_api_key(created.api_key),  # rotation: the current key
+    }
     api_key_item = {
         "pk": api_key_pk(created.api_key),
         "sk": API_KEY_SK,

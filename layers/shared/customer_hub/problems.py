@@ -96,6 +96,10 @@ class ServiceBusy(Problem):
     status, slug, title = 503, "temporarily-unavailable", "Temporarily unavailable"
 
 
+class PayloadTooLarge(Problem):
+    status, slug, title = 413, "payload-too-large", "Payload too large"
+
+
 class RateLimited(Problem):
     status, slug, title = 429, "rate-limited", "Too many requests"
 

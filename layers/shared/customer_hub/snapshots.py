@@ -26,18 +26,18 @@ item backwards: a snapshot carrying an older Smile `updated_at` than the stored 
 
 from __future__ import annotations
 
-import threading
-import time
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from customer_hub.config import config
+from customer_hub.lru import ExpiringLru, Missing
 from customer_hub.merchants import merchant_pk
 from customer_hub.store import Table
 
 PROGRAM_SK = "PROGRAM"
 PROGRAM_CACHE_SECONDS = 60
+PROGRAM_CACHE_ENTRIES = 1024  # merchants per warm container; least recently used go first
 
 
 class SmileModel(BaseModel):
@@ -165,28 +165,24 @@ def _data() -> Table:
 
 
 # ------------------------------------------------------------------ program
-_program_cache: dict[str, tuple[float, Program | None]] = {}
-_program_lock = threading.Lock()
+_program_cache: ExpiringLru[str, Program | None] = ExpiringLru(PROGRAM_CACHE_ENTRIES)
 
 
 def save_program(merchant_id: str, program: Program) -> None:
     _data().put(
         {"pk": merchant_pk(merchant_id), "sk": PROGRAM_SK, **program.model_dump(mode="json")}
     )
-    with _program_lock:
-        _program_cache.pop(merchant_id, None)
+    _program_cache.pop(merchant_id)
 
 
 def load_program(merchant_id: str, *, max_age: float = PROGRAM_CACHE_SECONDS) -> Program | None:
     """The merchant's program; cached per warm container for `max_age` seconds."""
-    with _program_lock:
-        cached = _program_cache.get(merchant_id)
-    if cached and cached[0] > time.monotonic():
-        return cached[1]
+    cached = _program_cache.get(merchant_id)
+    if not isinstance(cached, Missing):
+        return cached
     item = _data().get(merchant_pk(merchant_id), PROGRAM_SK)
     program = Program.model_validate(item) if item else None
-    with _program_lock:
-        _program_cache[merchant_id] = (time.monotonic() + max_age, program)
+    _program_cache.put(merchant_id, program, max_age)
     return program
 
 

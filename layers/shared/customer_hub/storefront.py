@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import json
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -20,16 +19,16 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ValidationError
 
-from customer_hub.http import public_route
+from customer_hub.http import is_merchant_id, public_route
 from customer_hub.identity import (
     Customer,
     InvalidCustomerToken,
     bearer_token,
-    verify_customer_token,
 )
+from customer_hub.lru import ExpiringLru, Missing
 from customer_hub.merchants import Merchant, find_merchant
 from customer_hub.problems import NotFound, Unauthorized, ValidationProblem, validation_error
-from customer_hub.secrets import merchant_credentials
+from customer_hub.shopper_tokens import verify_shopper_token
 
 PROFILE_CACHE_SECONDS = 60
 UNKNOWN_CACHE_SECONDS = 10  # an unknown merchant id (a shop created a moment later shows soon)
@@ -42,27 +41,24 @@ logger = Logger()
 
 _request = threading.local()
 
-_profiles: dict[str, tuple[float, Merchant | None]] = {}
-_profiles_lock = threading.Lock()
+PROFILE_CACHE_ENTRIES = 2048  # merchants per warm container; least recently used go first
+_profiles: ExpiringLru[str, Merchant | None] = ExpiringLru(PROFILE_CACHE_ENTRIES)
 
 
 def merchant_profile(merchant_id: str) -> Merchant | None:
     """The merchant's profile, cached in the warm container for a minute (shop domain,
     currency, cart window change rarely; a storefront read must stay within 2 requests)."""
-    with _profiles_lock:
-        cached = _profiles.get(merchant_id)
-    if cached and cached[0] > time.monotonic():
-        return cached[1]
+    cached = _profiles.get(merchant_id)
+    if not isinstance(cached, Missing):
+        return cached
     merchant = find_merchant(merchant_id)
     ttl = PROFILE_CACHE_SECONDS if merchant is not None else UNKNOWN_CACHE_SECONDS
-    with _profiles_lock:
-        _profiles[merchant_id] = (time.monotonic() + ttl, merchant)
+    _profiles.put(merchant_id, merchant, ttl)
     return merchant
 
 
 def forget_profiles() -> None:
-    with _profiles_lock:
-        _profiles.clear()
+    _profiles.clear()
 
 
 def storefront_merchant(merchant_id: str) -> Merchant:
@@ -87,7 +83,7 @@ def cors_headers(event: dict[str, Any]) -> dict[str, str]:
     """CORS response headers when the request's Origin is the shop of the merchant in the path."""
     origin = _header(event, "origin")
     merchant_id = (event.get("pathParameters") or {}).get("merchant_id")
-    if not origin or not merchant_id:
+    if not origin or not is_merchant_id(merchant_id):
         return {}
     merchant = merchant_profile(str(merchant_id))
     if merchant is None or origin.rstrip("/").lower() != shop_origin(merchant):
@@ -159,13 +155,8 @@ def current_shopper(merchant: Merchant) -> Customer | None:
     token = bearer_token(authorization)
     if token is None:
         raise Unauthorized("The customer token must be sent as Authorization: Bearer <token>.")
-    credentials = merchant_credentials(merchant.merchant_id)
-    if credentials is None:
-        raise Unauthorized("This shop cannot verify customer tokens.")
     try:
-        return verify_customer_token(
-            token, merchant.merchant_id, credentials.customer_token_secret.get_secret_value()
-        )
+        return verify_shopper_token(token, merchant.merchant_id)
     except InvalidCustomerToken as exc:
         logger.info("customer token refused", extra={"reason": str(exc)})
         raise Unauthorized("The customer token is invalid or expired.") from exc

@@ -53,3 +53,12 @@ class WebhookReceipt(ResponseModel):
     `ignored` for other topics or a hub that is not live."""
 
     status: Literal["accepted", "duplicate", "ignored"]
+
+
+class CredentialRotated(ResponseModel):
+    """POST /v1/admin/credentials/{name}/rotate: the new value of the rotated credential (the
+    other one is null), shown once; the previous value works until `previous_valid_until`."""
+
+    api_key: str | None = None
+    customer_token_secret: str | None = None
+    previous_valid_until: Timestamp

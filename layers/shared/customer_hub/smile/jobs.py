@@ -14,11 +14,13 @@ import uuid
 from collections.abc import Callable, Iterable
 from typing import Any, Literal
 
+from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel
 
 from customer_hub import clock, observability
 from customer_hub.aws import client
 from customer_hub.config import config
+from customer_hub.problems import ServiceBusy
 from customer_hub.smile import connection
 from customer_hub.smile.client import SmileClient
 from customer_hub.smile.sync import Outcome, Sync, stop_run
@@ -48,11 +50,25 @@ def _message(job: SyncJob, dedup: str) -> dict[str, Any]:
 
 
 def enqueue(merchant_id: str, reason: Reason, dedup: str | None = None) -> None:
+    """Queue a sync job; SQS throttled, failing or unreachable → ServiceBusy (a 503 on routes,
+    a retried record in consumers)."""
     job = SyncJob(merchant_id=merchant_id, reason=reason)
-    client("sqs").send_message(
-        QueueUrl=config().sync_queue_url,
-        **_message(job, dedup or f"{merchant_id}-{reason}-{uuid.uuid4().hex}"),
-    )
+    try:
+        client("sqs").send_message(
+            QueueUrl=config().sync_queue_url,
+            **_message(job, dedup or f"{merchant_id}-{reason}-{uuid.uuid4().hex}"),
+        )
+    except (ClientError, BotoCoreError) as exc:
+        code = (
+            exc.response.get("Error", {}).get("Code", "")
+            if isinstance(exc, ClientError)
+            else type(exc).__name__
+        )
+        log.warning("sync job not enqueued: SQS unavailable", extra={"aws_error": code})
+        raise ServiceBusy(
+            "The sync could not be queued right now; please retry shortly.",
+            headers={"Retry-After": "1"},
+        ) from exc
 
 
 def fan_out(merchant_ids: Iterable[str] | None = None) -> int:
