@@ -7,8 +7,9 @@ fulfillments that start `pending` (no code) and are `issued` with a code on a re
 `issue_after` seconds later, and `updated_at` bumped on every change (`updated_at_min` filters).
 
 Fault injection per key or for every key (`Faults`: random 429/503, forced statuses, slow
-answers, down, answers lost after Smile acted), also over HTTP at `POST /_control/faults`. Every request is logged with its
-arrival time and key (`requests()`, `GET /_control/requests`) so tests can assert the rate.
+answers, down, answers lost after Smile acted), also over HTTP at `POST /_control/faults`.
+Every request is logged with its arrival time and key (`requests()`,
+`GET /_control/requests`) so tests can assert the rate.
 
     standin = SmileStandIn().start()
     account = standin.add_account("sk_test", customers=650)

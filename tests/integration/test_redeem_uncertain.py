@@ -244,3 +244,48 @@ def test_no_interaction_is_recorded_while_the_hub_is_not_live(
     forget_profiles()
     assert redeem(api, shop, shopper, 11).status == 201
     assert [e for e in hub_events(stack, shop) if e.get("type") == "coupon_applied"] == []
+
+
+# ------------------------------------------------------------------ 6. pending coupons
+def test_a_pending_coupon_is_applied_once_issued_and_its_interaction_carries_the_code(
+    api: InProcessApi, shop: Shop, stack: LocalStack
+) -> None:
+    launch(api, shop.merchant)
+    shopper = shop.shopper(balance=350)
+    shop.account.issue_after = 60.0
+    reply = redeem(api, shop, shopper, 11)
+    assert reply.status == 201 and reply.json["coupon"]["code"] is None
+    coupon_id = reply.json["coupon"]["id"]
+    assert [e for e in hub_events(stack, shop) if e.get("type") == "coupon_applied"] == []
+    shop.account.issue_pending()  # Smile issues it now; the drawer learns the code
+    page = api.get(shop.path("coupons"), token=shopper.token).json
+    code = next(c["code"] for c in page["applied"] + page["available"] if c["id"] == coupon_id)
+    assert code and code.startswith("HUB-")
+    applied = api.post(
+        shop.path(f"coupons/{coupon_id}/apply"),
+        token=shopper.token,
+        json_body={},
+        headers={"origin": shop.origin},
+    )
+    assert applied.status == 200, applied.body
+    assert applied.json["apply_url"].endswith(f"/discount/{code}?redirect=/cart")
+    recorded = [e for e in hub_events(stack, shop) if e.get("type") == "coupon_applied"]
+    assert [e["coupon_code"] for e in recorded] == [code]
+
+
+# ------------------------------------------------------------------ 8. round trips
+def test_a_fixed_redemption_issued_at_once_costs_at_most_8_dynamodb_and_2_smile_requests(
+    api: InProcessApi, shop: Shop
+) -> None:
+    from hubdev.metering import metering
+
+    launch(api, shop.merchant)
+    shopper = shop.shopper(balance=1000)
+    assert api.get(shop.path("rewards"), token=shopper.token).status == 200  # warm caches
+    shop.account.issue_after = 0.0
+    smile_before = len(shop.standin.requests(shop.account))
+    with metering() as meter:
+        reply = redeem(api, shop, shopper, 11)
+    assert reply.status == 201 and reply.json["coupon"]["code"], reply.body
+    assert meter.total <= 8, meter.calls  # 15 before issue 13
+    assert len(shop.standin.requests(shop.account)) - smile_before <= 2

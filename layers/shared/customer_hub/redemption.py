@@ -376,6 +376,7 @@ def _reconcile(
         and h.get("name") == entry["name"]
         and int(h["points"]) == int(entry["points"])
         and not h.get("spent")
+        and not h.get("unconfirmed")
         and (now - clock.parse_iso(str(h["at"]))).total_seconds() < HOLD_OUTCOME_FINAL_SECONDS
     ]
     if len(free) > len(others):
@@ -424,8 +425,11 @@ def _finish(
         "points_balance": max(0, hold.balance_after),
         "apply_url": coupons.apply_url(merchant.shop_domain, code) if code else None,
     }
-    # SPEC §6.5: no interaction is recorded while the hub is not live.
-    event = _coupon_event(merchant, claim, shopper, code) if merchant.hub_status == "live" else None
+    # SPEC §6.5: no interaction is recorded while the hub is not live. A coupon Smile is still
+    # issuing has no code yet: the drawer applies it once issued (POST /coupons/{id}/apply),
+    # which records the coupon_applied with its code for the attribution rule.
+    live = merchant.hub_status == "live"
+    event = _coupon_event(merchant, claim, shopper, code) if live and code else None
     if _finish_at_once(data, shopper, claim, customer, hold, applied, event, response):
         claim.record["completed"] = True
         return response
@@ -598,6 +602,19 @@ def _after_lost_answer(
     """Smile may have spent the points: find its fulfillment now, or say it is being confirmed."""
     from customer_hub.smile import SmileError
 
+    # This request is over: its hold no longer stands for a live request that will claim its
+    # own fulfillment (`_reconcile`), whoever settles it later.
+    table = _data()
+    pk, sk = _customer_key(data.merchant.merchant_id, customer)
+    with contextlib.suppress(table._client.exceptions.ConditionalCheckFailedException):
+        table.update(
+            pk,
+            sk,
+            "SET holds.#h.unconfirmed = :yes",
+            values={":yes": True},
+            names={"#h": hold.hold_id},
+            condition="attribute_exists(holds.#h)",
+        )
     for delay in RECONCILE_POLLS:
         time.sleep(delay)
         try:
