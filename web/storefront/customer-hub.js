@@ -333,8 +333,9 @@ export class CustomerHub extends HTMLElement {
       if (this.state.open && this.state.page === "home") await this.#load();
     } catch (error) {
       const slug = (error.problem?.type || "").split("/").pop();
-      if (slug === "redemption-unconfirmed") {
-        // Smile's answer was lost: the points stay held; ask again with the same key.
+      if (slug === "redemption-unconfirmed" || slug === "idempotency-key-in-use") {
+        // Smile's answer was lost (or this key is still being answered): the points stay held;
+        // ask again with the same key, never a new one.
         this.notice = { kind: "ok", text: `Confirming your redemption of ${reward.name}…`, confirming: true };
         const wait = Math.max(1, Number(error.retryAfter) || 3) * 1000;
         setTimeout(() => this.#submitRedemption(reward, body, null), wait);
