@@ -7,8 +7,9 @@ fulfillments that start `pending` (no code) and are `issued` with a code on a re
 `issue_after` seconds later, and `updated_at` bumped on every change (`updated_at_min` filters).
 
 Fault injection per key or for every key (`Faults`: random 429/503, forced statuses, slow
-answers, down), also over HTTP at `POST /_control/faults`. Every request is logged with its
-arrival time and key (`requests()`, `GET /_control/requests`) so tests can assert the rate.
+answers, down, answers lost after Smile acted), also over HTTP at `POST /_control/faults`.
+Every request is logged with its arrival time and key (`requests()`,
+`GET /_control/requests`) so tests can assert the rate.
 
     standin = SmileStandIn().start()
     account = standin.add_account("sk_test", customers=650)
@@ -68,6 +69,9 @@ class Faults:
     slow_rate: float = 1.0  # the share of requests `slow_seconds` applies to
     down: bool = False
     fail_next: list[int] = field(default_factory=list)
+    # Smile acts on the next requests, then their answers are lost: each entry is the status
+    # sent instead of the real answer (500/502/504), or 0 to drop the connection.
+    lose_next: list[int] = field(default_factory=list)
     paths: tuple[str, ...] = ()  # only requests whose path starts with one of these
 
     def applies(self, path: str) -> bool:
@@ -573,6 +577,14 @@ class SmileStandIn:
                 status = self._rng.choice(faults.statuses)
         return status, delay, down
 
+    def _lost_answer(self, account: Account, path: str) -> int | None:
+        """The status replacing the answer of a request Smile acted on (0: drop), if any."""
+        with self._lock:
+            for faults in (account.faults, self.faults):
+                if faults.lose_next and faults.applies(path):
+                    return faults.lose_next.pop(0)
+        return None
+
     def handle(
         self, method: str, raw_path: str, headers: dict[str, str], raw_body: bytes
     ) -> tuple[int, Any] | None:
@@ -608,6 +620,9 @@ class SmileStandIn:
                 reply = (*self._route(account, method, path, query, headers, body),)
             except SmileHttpError as exc:
                 reply = (exc.status, exc.body)
+            lost = self._lost_answer(account, path)
+            if lost is not None:
+                reply = (lost, _error("injected", f"Injected {lost}")) if lost else None
         entry = LoggedRequest(
             at=arrived,
             account=account.name if account else "?",

@@ -26,7 +26,10 @@ app = make_app()
 _DOCUMENTED = {
     "description": "Header `Idempotency-Key` (1-255 printable ASCII characters) is required: "
     "the same key and body replay the first 201 (`Idempotent-Replayed: true`), another body is "
-    "422 `idempotency-key-reused`, a request still in flight is 409 `idempotency-key-in-use`.",
+    "422 `idempotency-key-reused`, a request still in flight is 409 `idempotency-key-in-use`. "
+    "When Smile's answer to the purchase is lost and the hub cannot tell yet whether Smile "
+    "spent the points: 503 `redemption-unconfirmed` with `Retry-After`, the points stay held; "
+    "retry with the same key (it never buys twice).",
     "requestBody": {
         "required": True,
         "content": {"application/json": {"schema": redemption.RedeemBody.model_json_schema()}},

@@ -85,6 +85,29 @@ export function validSpend(range, value) {
   return Number.isInteger(value) && value >= range.min && value <= range.max && (value - range.min) % range.step === 0;
 }
 
+// Unfinished redemptions survive a reload: their Idempotency-Key is kept in sessionStorage per
+// merchant, shopper, reward and body until a final answer, so a retry never buys twice.
+const REDEEM_PREFIX = "customer-hub:redeem:";
+const PENDING_COUPON_POLL_MS = 3000;
+const PENDING_COUPON_POLLS = 40;
+
+function shopperOf(token) {
+  try {
+    const part = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+    return String(JSON.parse(atob(part)).sub || "");
+  } catch {
+    return "";
+  }
+}
+
+function storage() {
+  try {
+    return window.sessionStorage;
+  } catch {
+    return null; // storage blocked: keys live for this page only
+  }
+}
+
 class HubError extends Error {
   constructor(status, problem) {
     super(problem?.detail || problem?.title || `HTTP ${status}`);
@@ -105,6 +128,8 @@ export class CustomerHub extends HTMLElement {
     this.state = { open: false, page: "home", status: "idle", loyalty: null, rewards: null, coupons: null };
     this.notice = null;
     this.pending = new Map(); // points_product_id -> Idempotency-Key of a redemption to retry
+    this.resuming = false;
+    this.watching = new Set(); // ids of pending coupons being watched until issued
     this.shadowRoot.addEventListener("click", (e) => this.#onClick(e));
     this.shadowRoot.addEventListener("input", (e) => this.#onInput(e));
     this.shadowRoot.addEventListener("keydown", (e) => this.#onKeydown(e));
@@ -113,6 +138,7 @@ export class CustomerHub extends HTMLElement {
   connectedCallback() {
     this.#render();
     if (this.hasAttribute("open")) this.open();
+    this.#resumeRedemptions();
   }
 
   attributeChangedCallback(_name, oldValue, newValue) {
@@ -123,6 +149,7 @@ export class CustomerHub extends HTMLElement {
     this.pending.clear();
     if (this.state.open) this.#load();
     else this.#render();
+    this.#resumeRedemptions();
   }
 
   get token() {
@@ -146,7 +173,11 @@ export class CustomerHub extends HTMLElement {
       throw new HubError(0, { detail: "You seem to be offline." });
     }
     const data = await response.json().catch(() => null);
-    if (!response.ok) throw new HubError(response.status, data);
+    if (!response.ok) {
+      const error = new HubError(response.status, data);
+      error.retryAfter = response.headers.get("Retry-After");
+      throw error;
+    }
     return data;
   }
 
@@ -217,37 +248,129 @@ export class CustomerHub extends HTMLElement {
     return this.#submitRedemption(reward, body, button);
   }
 
+  /** The sessionStorage name of a redemption: merchant, shopper, reward and body. */
+  #redeemSlot(id, body) {
+    const merchant = this.getAttribute("merchant-id") || "";
+    return `${REDEEM_PREFIX}${merchant}:${shopperOf(this.token)}:${id}:${JSON.stringify(body)}`;
+  }
+
+  #redeemKey(reward, body) {
+    const keyFor = `${reward.points_product_id}:${JSON.stringify(body)}`;
+    const slot = this.#redeemSlot(reward.points_product_id, body);
+    let key = this.pending.get(keyFor);
+    if (!key) {
+      try {
+        key = JSON.parse(storage()?.getItem(slot) || "null")?.key;
+      } catch {
+        key = null;
+      }
+    }
+    key = key || crypto.randomUUID();
+    this.pending.set(keyFor, key);
+    const saved = { key, id: reward.points_product_id, name: reward.name, body };
+    storage()?.setItem(slot, JSON.stringify(saved));
+    return { key, keyFor, slot };
+  }
+
+  #forgetRedemption(keyFor, slot) {
+    this.pending.delete(keyFor);
+    storage()?.removeItem(slot);
+  }
+
+  /** After a reload: finish every unfinished redemption of this shopper with its own key. */
+  async #resumeRedemptions() {
+    const store = storage();
+    if (!store || !this.token || this.resuming) return;
+    const prefix = `${REDEEM_PREFIX}${this.getAttribute("merchant-id") || ""}:${shopperOf(this.token)}:`;
+    const saved = [];
+    for (let i = 0; i < store.length; i++) {
+      const name = store.key(i);
+      if (!name?.startsWith(prefix)) continue;
+      try {
+        saved.push(JSON.parse(store.getItem(name)));
+      } catch {
+        store.removeItem(name);
+      }
+    }
+    if (!saved.length) return;
+    this.resuming = true;
+    try {
+      for (const item of saved) {
+        await this.#submitRedemption({ points_product_id: item.id, name: item.name }, item.body, null);
+      }
+    } finally {
+      this.resuming = false;
+    }
+  }
+
   async #submitRedemption(reward, body, button) {
     const id = reward.points_product_id;
-    // One key per intended redemption: a retry after a failure reuses it, so Smile spends once.
-    const keyFor = `${id}:${JSON.stringify(body)}`;
-    if (!this.pending.has(keyFor)) this.pending.set(keyFor, crypto.randomUUID());
+    // One key per intended redemption, kept across reloads: a retry reuses it, so Smile spends once.
+    const { key, keyFor, slot } = this.#redeemKey(reward, body);
     if (button) this.#busy(button, "Redeeming…");
     try {
       const result = await this.#api("POST", `/rewards/${id}/redeem`, {
         body,
-        headers: { "Idempotency-Key": this.pending.get(keyFor) },
+        headers: { "Idempotency-Key": key },
       });
-      this.pending.delete(keyFor);
-      const label = this.state.rewards.points_label || this.state.loyalty?.points_label;
+      this.#forgetRedemption(keyFor, slot);
+      const label = this.#label();
       const applied = result.coupon.code ? await this.#applyToCart(result.coupon, result.apply_url) : false;
+      if (!result.coupon.code) this.#watchPendingCoupon(result.coupon);
       this.notice = {
         kind: "ok",
         text: applied
           ? `${reward.name}: code ${result.coupon.code} is applied to your cart. Balance: ${pointsText(result.points_balance, label)}.`
-          : `${reward.name} redeemed: your coupon is on its way and will appear under Coupons. Balance: ${pointsText(result.points_balance, label)}.`,
+          : `${reward.name} redeemed: your coupon is on its way and will be applied to your cart once issued. Balance: ${pointsText(result.points_balance, label)}.`,
       };
-      this.state.rewards = await this.#api("GET", "/rewards").catch(() => ({
-        ...this.state.rewards,
-        points_balance: result.points_balance,
-      }));
+      if (this.state.rewards) {
+        this.state.rewards = await this.#api("GET", "/rewards").catch(() => ({
+          ...this.state.rewards,
+          points_balance: result.points_balance,
+        }));
+      }
       this.state.loyalty = null; // the card reloads with the new balance
+      if (this.state.open && this.state.page === "home") await this.#load();
     } catch (error) {
-      this.notice = { kind: "err", text: this.#explain(error), retry: error.retryable ? { reward, body } : null };
-      if (!error.retryable) this.pending.delete(keyFor);
+      const slug = (error.problem?.type || "").split("/").pop();
+      if (slug === "redemption-unconfirmed" || slug === "idempotency-key-in-use") {
+        // Smile's answer was lost (or this key is still being answered): the points stay held;
+        // ask again with the same key, never a new one.
+        this.notice = { kind: "ok", text: `Confirming your redemption of ${reward.name}…`, confirming: true };
+        const wait = Math.max(1, Number(error.retryAfter) || 3) * 1000;
+        setTimeout(() => this.#submitRedemption(reward, body, null), wait);
+      } else {
+        this.notice = { kind: "err", text: this.#explain(error), retry: error.retryable ? { reward, body } : null };
+        if (!error.retryable) this.#forgetRedemption(keyFor, slot);
+      }
     }
     this.#render();
     this.#focus(".notice");
+  }
+
+  /** A coupon Smile is still issuing: once it has a code, apply it (the API records
+   * coupon_applied with the code) and follow its apply_url into the cart. */
+  async #watchPendingCoupon(coupon) {
+    if (this.watching.has(coupon.id)) return;
+    this.watching.add(coupon.id);
+    try {
+      for (let poll = 0; poll < PENDING_COUPON_POLLS; poll++) {
+        await new Promise((done) => setTimeout(done, PENDING_COUPON_POLL_MS));
+        const page = await this.#api("GET", "/coupons").catch(() => null);
+        const found = page && [...page.applied, ...page.available].find((c) => c.id === coupon.id);
+        if (!found?.code) continue;
+        const result = await this.#api("POST", `/coupons/${encodeURIComponent(coupon.id)}/apply`, { body: {} });
+        await this.#applyToCart(result.coupon, result.apply_url);
+        this.notice = { kind: "ok", text: `Code ${result.coupon.code} is applied to your cart.` };
+        this.state.coupons = page;
+        this.#render();
+        return;
+      }
+    } catch {
+      // The coupon stays listed under Coupons; the shopper can apply it from there.
+    } finally {
+      this.watching.delete(coupon.id);
+    }
   }
 
   #toggleJoin(button) {

@@ -135,6 +135,11 @@ def apply(
     if status == "pending" or not coupon.code:
         raise Conflict("This coupon is still being issued; try again in a moment.")
     applied = mark_applied(merchant.merchant_id, shopper.email, shopper.shopify_customer_id, coupon)
+    if merchant.hub_status != "live":  # SPEC §6.5: no interaction while the hub is not live
+        return {
+            "coupon": coupon_json(applied, "applied"),
+            "apply_url": apply_url(merchant.shop_domain, coupon.code),
+        }
     hub_events.record(
         merchant.merchant_id,
         HubEvent(

@@ -8,7 +8,7 @@ One item per event, deduplicated by the client's event id:
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
@@ -54,6 +54,28 @@ class HubEvent(BaseModel):
 
 def event_pk(merchant_id: str, event_id: str) -> str:
     return f"{merchant_pk(merchant_id)}#EVENT#{event_id}"
+
+
+def record_write(merchant_id: str, event: HubEvent) -> dict[str, Any]:
+    """`record` as a TransactWriteItems operation."""
+    from customer_hub.store import serialize
+
+    table = Table(config().events_table)
+    item = {
+        "pk": event_pk(merchant_id, event.event_id),
+        "sk": "EVENT",
+        "kind": "hub_event",
+        "merchant_id": merchant_id,
+        "received_at": clock.iso(clock.now()),
+        **event.model_dump(),
+    }
+    return {
+        "Put": {
+            "TableName": table.name,
+            "Item": serialize(item),
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+    }
 
 
 def record(merchant_id: str, event: HubEvent) -> bool:

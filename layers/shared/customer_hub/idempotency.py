@@ -190,3 +190,56 @@ def claim_once(merchant_id: str, name: str, owner_pk: str) -> bool:
     except table._client.exceptions.ConditionalCheckFailedException:
         return False
     return True
+
+
+def claim_holder(merchant_id: str, name: str) -> str | None:
+    """Who claimed a unique thing (`claim_once`), or None when nobody has."""
+    item = _table().get(f"{merchant_pk(merchant_id)}#CLAIM#{name}", "CLAIM", consistent=True)
+    return str(item["by"]) if item else None
+
+
+def claim_item(merchant_id: str, name: str, owner_pk: str) -> dict[str, Any]:
+    """The `claim_once` write as a TransactWriteItems operation."""
+    from customer_hub.store import serialize
+
+    return {
+        "Put": {
+            "TableName": _table().name,
+            "Item": serialize(
+                {
+                    "pk": f"{merchant_pk(merchant_id)}#CLAIM#{name}",
+                    "sk": "CLAIM",
+                    "by": owner_pk,
+                    "expiration": int(_now() + KEEP_SECONDS),
+                }
+            ),
+            "ConditionExpression": "attribute_not_exists(pk) OR #by = :by",
+            "ExpressionAttributeNames": {"#by": "by"},
+            "ExpressionAttributeValues": {":by": {"S": owner_pk}},
+        }
+    }
+
+
+def complete_item(claim: Claim, response: dict[str, Any]) -> dict[str, Any]:
+    """The `complete` write as a TransactWriteItems operation."""
+    from customer_hub.store import key, serialize_value
+
+    return {
+        "Update": {
+            "TableName": _table().name,
+            "Key": key(claim.pk, claim.sk),
+            "UpdateExpression": "SET #status = :done, #response = :response, lease_until = :zero",
+            "ConditionExpression": "#owner = :me",
+            "ExpressionAttributeNames": {
+                "#status": "status",
+                "#response": "response",
+                "#owner": "owner",
+            },
+            "ExpressionAttributeValues": {
+                ":done": {"S": "completed"},
+                ":response": {"S": json.dumps(response)},
+                ":zero": serialize_value(0),
+                ":me": {"S": claim.owner},
+            },
+        }
+    }

@@ -33,7 +33,11 @@ def state_of(logged_in: bool, customer: CustomerSnapshot | None) -> State:
         return "not_member"
     if customer.state == "disabled":
         return "excluded"
-    return "member" if customer.points_balance >= 1 else "join"
+    # Points held by a redemption in flight are still the member's (the balance shown excludes
+    # them): the state follows the stored balance.
+    stored = customer.snapshot_balance
+    balance = customer.points_balance if stored is None else stored
+    return "member" if balance >= 1 else "join"
 
 
 def points_text(count: int, label: PointsLabel) -> str:

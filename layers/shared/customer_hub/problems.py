@@ -90,6 +90,12 @@ class UpstreamUnavailable(Problem):
     status, slug, title = 503, "upstream-unavailable", "Smile.io is unavailable"
 
 
+class RedemptionUnconfirmed(Problem):
+    """Smile's answer to a purchase was lost and the hub cannot tell yet what Smile did."""
+
+    status, slug, title = 503, "redemption-unconfirmed", "Redemption being confirmed"
+
+
 class ServiceBusy(Problem):
     """The hub's own storage (DynamoDB) or secrets were throttled or did not answer."""
 

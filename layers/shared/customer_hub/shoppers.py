@@ -55,8 +55,13 @@ def load(merchant: Merchant, shopper: Customer | None, *, need_program: bool = T
         return ShopperData(merchant, None, program, None, [])
     program = require_program(merchant) if need_program else Program()
     view = load_shopper(merchant.merchant_id, shopper.email, shopper.shopify_customer_id)
-    customer = choose_customer(view.customers)
-    customer, coupon_list = freshness.refreshed(merchant, shopper, customer, view.coupons)
+    stored = choose_customer(view.customers)
+    customer, coupon_list = freshness.refreshed(merchant, shopper, stored, view.coupons)
+    if customer is not None and stored is not None:
+        # A refresh rewrote Smile's fields only: the item's redemption holds still stand, and
+        # every storefront balance excludes the points they hold.
+        guard = {"holds": stored.holds, "hold_version": stored.hold_version}
+        customer = customer.model_copy(update=guard).with_holds_applied(clock.now())
     return ShopperData(merchant, shopper, program, customer, coupon_list)
 
 

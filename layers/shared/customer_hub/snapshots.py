@@ -16,9 +16,11 @@ table, every key scoped to one merchant:
 
 Coupons carry hub-owned fields (`HUB_COUPON_FIELDS`: the shopper who redeemed or applied it,
 `applied_at`, `used_in_order_id`) that Smile writes never clear. A customer item may carry the
-redemption guard's `reserved` / `reserve_until` (points held by redemptions in flight,
-`customer_hub.redemption`); a sync write replaces the item and so drops them, which is right:
-the new balance comes from Smile.
+redemption guard's `holds` (one entry per redemption whose outcome is not settled, keyed by
+its idempotency record; `hold_version` orders changes to them, `customer_hub.redemption`).
+A snapshot write (sync, read-through refresh) updates only the Smile fields, so it never drops a
+live hold; a hold stops counting once a snapshot read from Smile after the redemption's outcome
+became final (`HOLD_OUTCOME_FINAL_SECONDS` after it began) shows what Smile did (`live_holds`).
 
 A shopper's read is therefore one Query per partition (email, shopper). Writes never move an
 item backwards: a snapshot carrying an older Smile `updated_at` than the stored one is ignored.
@@ -26,6 +28,7 @@ item backwards: a snapshot carrying an older Smile `updated_at` than the stored 
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -131,6 +134,50 @@ class CustomerSnapshot(SmileModel):
     vip_status: VipStatus | None = None
     updated_at: str  # Smile's updated_at: the order of snapshots
     synced_at: str  # when we last read it from Smile
+    # The redemption guard (hub-owned, never written by a snapshot write): see `live_holds`.
+    holds: dict[str, Any] = Field(default_factory=dict, exclude=True)
+    hold_version: int = Field(default=0, exclude=True)
+    # The stored balance when `points_balance` shows what is left after the live holds.
+    snapshot_balance: int | None = Field(default=None, exclude=True)
+
+    def held_points(self, now: datetime) -> int:
+        return sum(int(h["points"]) for h in live_holds(self.holds, self.synced_at, now).values())
+
+    def with_holds_applied(self, now: datetime) -> CustomerSnapshot:
+        """The shopper's view: the balance minus the points redemptions still hold."""
+        balance = (
+            self.snapshot_balance if self.snapshot_balance is not None else self.points_balance
+        )
+        return self.model_copy(
+            update={
+                "points_balance": max(0, balance - self.held_points(now)),
+                "snapshot_balance": balance,
+            }
+        )
+
+
+# A redemption's outcome at Smile is final this long after it began: the purchase request was
+# sent within the function's 15 s and Smile's answer (or our 6 s read timeout) came long before.
+# A snapshot read from Smile later than that shows whatever Smile did, so the hold stops
+# counting; a hold that is never settled is dropped after the idempotency key's 24 h.
+HOLD_OUTCOME_FINAL_SECONDS = 60
+HOLD_MAX_SECONDS = 24 * 3600
+
+
+def live_holds(holds: dict[str, Any], synced_at: str, now: datetime) -> dict[str, Any]:
+    """The holds that still count against the balance of a snapshot synced at `synced_at`."""
+    from customer_hub import clock
+
+    synced = clock.parse_iso(synced_at)
+    live: dict[str, Any] = {}
+    for hold_id, hold in (holds or {}).items():
+        began = clock.parse_iso(str(hold["at"]))
+        if now - began > timedelta(seconds=HOLD_MAX_SECONDS):
+            continue
+        if synced - began > timedelta(seconds=HOLD_OUTCOME_FINAL_SECONDS):
+            continue  # this snapshot was read from Smile after the outcome was final
+        live[hold_id] = hold
+    return live
 
 
 class CouponRecord(SmileModel):
@@ -202,13 +249,34 @@ def _put_if_newer(item: dict[str, Any]) -> bool:
 
 
 def save_customer(merchant_id: str, snapshot: CustomerSnapshot) -> bool:
-    return _put_if_newer(
-        {
-            "pk": email_pk(merchant_id, snapshot.email),
-            "sk": f"CUSTOMER#{snapshot.smile_customer_id}",
-            **snapshot.model_dump(mode="json"),
-        }
-    )
+    """Write Smile's fields of the customer unless the stored copy is newer (True when written).
+
+    An UpdateItem, not a Put: the redemption guard's `holds` on the same item stay as they are.
+    """
+    data = snapshot.model_dump(mode="json")
+    sets, names, values = [], {}, {":updated": snapshot.updated_at}
+    removes = []
+    for index, (name, value) in enumerate(data.items()):
+        names[f"#f{index}"] = name
+        if value is None:
+            removes.append(f"#f{index}")
+            continue
+        values[f":v{index}"] = value
+        sets.append(f"#f{index} = :v{index}")
+    expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+    table = _data()
+    try:
+        table.update(
+            email_pk(merchant_id, snapshot.email),
+            f"CUSTOMER#{snapshot.smile_customer_id}",
+            expression,
+            values=values,
+            names=names,
+            condition="attribute_not_exists(pk) OR updated_at <= :updated",
+        )
+    except table._client.exceptions.ConditionalCheckFailedException:
+        return False
+    return True
 
 
 # Coupon fields the hub owns (the shopper who redeemed or applied it, when, the order that used
@@ -219,6 +287,51 @@ HUB_COUPON_FIELDS = ("shopify_customer_id", "applied_at", "used_in_order_id")
 def code_pk(merchant_id: str, code: str) -> str:
     """The lookup partition of a coupon code (Shopify discount codes are case-insensitive)."""
     return f"{merchant_pk(merchant_id)}#CODE#{code.strip().upper()}"
+
+
+def coupon_write(pk: str, coupon: CouponRecord) -> dict[str, Any]:
+    """`_update_coupon_if_newer` as a TransactWriteItems operation."""
+    from customer_hub.store import key, serialize_value
+
+    data = coupon.model_dump(mode="json")
+    sets, values, names = [], {":updated": coupon.updated_at}, {}
+    for index, (name, value) in enumerate(data.items()):
+        if name in HUB_COUPON_FIELDS and value is None:
+            continue
+        names[f"#f{index}"] = name
+        values[f":v{index}"] = value
+        sets.append(f"#f{index} = :v{index}")
+    return {
+        "Update": {
+            "TableName": _data().name,
+            "Key": key(pk, f"COUPON#{coupon.fulfillment_id}"),
+            "UpdateExpression": "SET " + ", ".join(sets),
+            "ConditionExpression": "attribute_not_exists(pk) OR updated_at <= :updated",
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": {k: serialize_value(v) for k, v in values.items()},
+        }
+    }
+
+
+def code_index_write(merchant_id: str, email: str, coupon: CouponRecord) -> dict[str, Any] | None:
+    """`index_coupon_code` as a TransactWriteItems operation (None without a code)."""
+    from customer_hub.store import key, serialize_value
+
+    if not coupon.code:
+        return None
+    sets = ["email = :email", "fulfillment_id = :id"]
+    values: dict[str, Any] = {":email": email.strip().lower(), ":id": coupon.fulfillment_id}
+    if coupon.shopify_customer_id:
+        sets.append("shopify_customer_id = :shopper")
+        values[":shopper"] = coupon.shopify_customer_id
+    return {
+        "Update": {
+            "TableName": _data().name,
+            "Key": key(code_pk(merchant_id, coupon.code), f"COUPON#{coupon.fulfillment_id}"),
+            "UpdateExpression": "SET " + ", ".join(sets),
+            "ExpressionAttributeValues": {k: serialize_value(v) for k, v in values.items()},
+        }
+    }
 
 
 def _update_coupon_if_newer(pk: str, coupon: CouponRecord) -> bool:

@@ -7,8 +7,9 @@
 
 Retries (429, 5xx, timeouts, connection failures) use exponential backoff with full jitter,
 bounded by `RetryPolicy.max_attempts` and `RetryPolicy.max_seconds`. A purchase is retried only
-when Smile cannot have processed it (429 or a failed connection): Smile has no idempotency key,
-so a retried purchase after a 5xx or a read timeout could spend the points twice.
+when Smile cannot have processed it (429, 503 or a failed connection): Smile has no idempotency
+key, so a retried purchase after a 500/502/504, a reset or a read timeout could spend the points
+twice. Such a failure is raised at once with `maybe_acted = True` (the caller reconciles).
 The key is sent only in the Authorization header; it is never logged, and it is redacted from
 any error body. httpx is imported when the first client is built, not with this module: most
 functions that import the sync or connection code never call Smile on a given invocation.
@@ -61,6 +62,7 @@ log = logging.getLogger("customer_hub.smile")
 
 MAX_PAGE_SIZE = 250
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+_REFUSED_STATUSES = frozenset({429, 503})  # Smile did nothing (API.md "Uncertain outcomes")
 
 
 @dataclass(frozen=True)
@@ -244,7 +246,8 @@ class SmileClient:
     ) -> Any:
         """One call with retries; returns the decoded JSON body (None when empty).
 
-        `retry_unsafe=False` retries only failures Smile cannot have acted on (429, connect).
+        `retry_unsafe=False` retries only failures Smile cannot have acted on (429, connect);
+        a failure after which Smile may have acted carries `maybe_acted = True`.
         """
         import httpx
 
@@ -259,18 +262,26 @@ class SmileClient:
                 failure: SmileError = SmileUnavailable(
                     f"Smile.io timed out ({type(exc).__name__})", path=path
                 )
+                failure.maybe_acted = not safe
             except httpx.TransportError as exc:
                 safe = isinstance(exc, httpx.ConnectError)
                 failure = SmileUnavailable(
                     f"Smile.io could not be reached ({type(exc).__name__})", path=path
                 )
+                failure.maybe_acted = not safe
             else:
                 if response.status_code < 400:
-                    return _json(response, path)
+                    try:
+                        return _json(response, path)
+                    except SmileError as exc:
+                        exc.maybe_acted = True  # a 2xx: Smile did act, the body is unusable
+                        raise
                 failure = error_for(response.status_code, redact(response.text, self._key), path)
                 if response.status_code not in _RETRY_STATUSES:
                     raise failure
                 safe = response.status_code == 429
+                # 429 and 503 are refusals before any work; 500/502/504 may come after it.
+                failure.maybe_acted = response.status_code not in _REFUSED_STATUSES
                 retry_after = _retry_after(response)
             attempt += 1
             delay = self.retry.delay(attempt, retry_after)
@@ -388,7 +399,11 @@ class SmileClient:
             body=body,
             retry_unsafe=False,
         )
-        return _parse(PointsPurchase, (data or {}).get("points_purchase"), "/purchase")
+        try:
+            return _parse(PointsPurchase, (data or {}).get("points_purchase"), "/purchase")
+        except SmileError as exc:
+            exc.maybe_acted = True  # Smile answered 2xx: it did act, its answer is unusable
+            raise
 
     def create_points_transaction(
         self,

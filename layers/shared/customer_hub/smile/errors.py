@@ -19,6 +19,10 @@ class SmileError(Exception):
         self.status = status
         self.body = body
         self.path = path
+        # True when Smile may have acted on a write before the answer was lost or garbled (a
+        # timeout after the request was sent, a reset connection, 500/502/504): the caller
+        # must find out what happened before it claims anything either way.
+        self.maybe_acted = False
 
     def __str__(self) -> str:
         where = f" ({self.status} on {self.path})" if self.status else f" ({self.path})"
