@@ -15,7 +15,7 @@ logger = Logger()
 app = make_app()
 
 
-@app.put("/v1/admin/shopify/webhook-secret", status_code=204)
+@app.put("/v1/admin/shopify/webhook-secret")
 def put_shopify_webhook_secret(
     request: Annotated[WebhookSecretRequest, Body(embed=False)],
 ) -> Response[str]:
