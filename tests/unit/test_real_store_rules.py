@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 
 import pytest
 from pydantic import ValidationError
@@ -138,3 +139,36 @@ def test_origins_are_normalised_as_browsers_send_them() -> None:
 def test_bad_origins_are_refused(origins: list[str]) -> None:
     with pytest.raises(ValidationError):
         SettingsPatch.model_validate({"storefront_origins": origins})
+
+
+def test_the_app_embed_block_renders_what_the_snippet_renders() -> None:
+    """web/shopify/extension/blocks/customer-hub.liquid and the snippet sign the same way."""
+    from tests.support.theme import SNIPPETS, theme_environment
+
+    block = (SNIPPETS.parent / "extension" / "blocks" / "customer-hub.liquid").read_text()
+    block = block.split("{% schema %}")[0]
+    settings = {"merchant_id": MERCHANT, "api_base": "https://hub", "script_url": "https://s.js"}
+    shared = {
+        "shop": {"metafields": {"customer_hub": {"token_secret": {"value": SECRET}}}},
+        "customer": {"id": 7001, "email": "Ana@Example.com"},
+        "routes": {"account_login_url": "/account/login"},
+    }
+    env = theme_environment()
+    from_block = env.from_string(block).render(block={"settings": settings}, **shared)
+    from_snippet = env.from_string(
+        "{% render 'customer-hub', merchant_id: '" + MERCHANT + "', api_base: 'https://hub', "
+        "script_url: 'https://s.js' %}"
+    ).render(**shared)
+
+    def signed_parts(page: str) -> tuple[str, int, str]:
+        issued = re.search(r'issued-at="(\d+)"', page)
+        signature = re.search(r'signature="([0-9a-f]{64})"', page)
+        assert issued and signature, page
+        rest = page.replace(issued[0], "").replace(signature[0], "").strip()
+        return rest, int(issued[1]), signature[1]
+
+    block_rest, block_issued, block_signature = signed_parts(from_block)
+    snippet_rest, snippet_issued, snippet_signature = signed_parts(from_snippet)
+    assert block_rest == snippet_rest
+    assert block_signature == _signed(block_issued)
+    assert snippet_signature == _signed(snippet_issued)

@@ -217,17 +217,14 @@ export class CustomerHub extends HTMLElement {
     });
   }
 
-  /** Learn the hub status (and show the launcher only when it is live). */
+  /**
+   * Learn the hub status (and show the launcher only when it is live). Asked anonymously: a page
+   * view costs one light request, and the shopper's token is fetched when the drawer is used.
+   */
   async #probe() {
     if (!this.getAttribute("merchant-id")) return;
     const generation = this.generation;
-    let status = null;
-    try {
-      status = (await this.#api("GET", "/loyalty")).hub_status;
-    } catch (error) {
-      // A signed session that no longer verifies still lets the hub show (and say so on open).
-      if (error.status === 401) status = (await this.#request("GET", "/loyalty").catch(() => ({}))).hub_status;
-    }
+    const status = (await this.#request("GET", "/loyalty").catch(() => ({}))).hub_status;
     if (generation !== this.generation) return;
     this.hubStatus = status || null;
     if (!this.live && this.state.open) this.state.open = false;
