@@ -8,7 +8,12 @@ from aws_lambda_powertools.event_handler import Response
 from customer_hub import theme_sessions
 from customer_hub.http import make_app
 from customer_hub.schemas.session import CustomerSession
-from customer_hub.storefront import parse_body, storefront_merchant, storefront_route
+from customer_hub.storefront import (
+    current_shopper,
+    parse_body,
+    storefront_merchant,
+    storefront_route,
+)
 
 logger = Logger()
 app = make_app()
@@ -31,6 +36,7 @@ _DOCUMENTED = {
 @app.post("/v1/shops/<merchant_id>/hub/session", openapi_extensions=_DOCUMENTED)
 def create_hub_session(merchant_id: str) -> Response[CustomerSession]:
     merchant = storefront_merchant(merchant_id)
+    current_shopper(merchant)  # a customer token sent along must be valid, as on every route
     request = parse_body(theme_sessions.SessionRequest)
     session = theme_sessions.exchange(merchant, request)
     return Response(
