@@ -73,13 +73,9 @@ def storefront_merchant(merchant_id: str) -> Merchant:
     return merchant
 
 
-def shop_origin(merchant: Merchant) -> str:
-    return f"https://{merchant.shop_domain}"
-
-
 def allowed_origin(merchant: Merchant, origin: str) -> str | None:
     """The request's Origin when it is one of the merchant's storefront origins, else None."""
-    wanted = origin.strip().lower()
+    wanted = origin.strip().rstrip("/").lower()
     return wanted if wanted in merchant.allowed_origins else None
 
 
