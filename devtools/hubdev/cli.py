@@ -109,6 +109,8 @@ def merchants_create(args: argparse.Namespace) -> int:
         "timezone": args.timezone,
         "currency": args.currency,
     }
+    if args.webhook_secret:
+        body["webhook_secret"] = args.webhook_secret
     if args.url:
         response = httpx.post(f"{args.url.rstrip('/')}/_local/merchants", json=body, timeout=30)
         if response.status_code != 201:
@@ -210,6 +212,11 @@ def parser() -> argparse.ArgumentParser:
     create.add_argument("--shop-domain", required=True)
     create.add_argument("--timezone", required=True)
     create.add_argument("--currency", required=True)
+    create.add_argument(
+        "--webhook-secret",
+        help="the secret Shopify signs this shop's webhooks with (the custom app's client "
+        "secret or the store's webhook signing secret); generated when not given",
+    )
     target = create.add_mutually_exclusive_group()
     target.add_argument(
         "--url",

@@ -40,6 +40,8 @@ _POWERTOOLS_ERROR_SCHEMAS = {"HTTPValidationError", "ValidationError", "Response
 STOREFRONT_PREFIX = "/v1/shops/{merchant_id}/hub"
 # Storefront routes where the customer token is optional (API.md: anonymous shoppers).
 OPTIONAL_CUSTOMER_TOKEN = {("GET", f"{STOREFRONT_PREFIX}/loyalty")}
+# Storefront routes authenticated by their body instead (the theme-signed session).
+SIGNED_BODY = {("POST", f"{STOREFRONT_PREFIX}/session")}
 
 # Problem statuses API.md gives particular routes beyond the ones every route of its kind gets
 # (401 with credentials, 404 with path parameters, 422 with inputs, 429 always, 503 always:
@@ -54,6 +56,7 @@ _EXTRA_PROBLEMS: dict[tuple[str, str], set[int]] = {
     ("POST", f"{STOREFRONT_PREFIX}/coupons/{{coupon_id}}/apply"): {403, 409} | _SMILE_DOWN,
     ("POST", f"{STOREFRONT_PREFIX}/events"): {409, 422},
     ("POST", "/v1/webhooks/shopify/{merchant_id}"): {422},
+    ("POST", f"{STOREFRONT_PREFIX}/session"): {401},
     ("PUT", "/v1/admin/smile/connection"): {422} | _SMILE_DOWN,
     ("POST", "/v1/admin/smile/sync"): {409},
     ("POST", "/v1/admin/credentials/{name}/rotate"): {403, 409, 422},
@@ -64,6 +67,7 @@ _SUCCESS_STATUS: dict[tuple[str, str], int] = {
     ("POST", f"{STOREFRONT_PREFIX}/events"): 202,
     ("POST", "/v1/admin/smile/sync"): 202,
     ("DELETE", "/v1/admin/smile/connection"): 204,
+    ("PUT", "/v1/admin/shopify/webhook-secret"): 204,
 }
 _SUCCESS_DESCRIPTION = {200: "OK", 201: "Created", 202: "Accepted", 204: "No Content"}
 _POWERTOOLS_SUCCESS_DESCRIPTION = "Successful Response"
@@ -214,6 +218,8 @@ def _security(route: HttpRoute) -> list[dict[str, list[str]]]:
     if route.authorizer is not None:
         return [{"MerchantApiKey": []}]
     if route.path.startswith("/v1/shops/"):
+        if (route.method, route.path) in SIGNED_BODY:
+            return []
         if (route.method, route.path) in OPTIONAL_CUSTOMER_TOKEN:
             return [{"CustomerToken": []}, {}]
         return [{"CustomerToken": []}]

@@ -17,7 +17,9 @@ app = make_app()
 def get_loyalty(merchant_id: str) -> Loyalty:
     merchant = storefront_merchant(merchant_id)
     data = shoppers.load(merchant, current_shopper(merchant))
-    return Loyalty.model_validate(shoppers.loyalty_body(data))
+    return Loyalty.model_validate(
+        {**shoppers.loyalty_body(data), "hub_status": merchant.hub_status}
+    )
 
 
 handler = storefront_route(app, logger)

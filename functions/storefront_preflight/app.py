@@ -1,4 +1,5 @@
-"""OPTIONS /v1/shops/{merchant_id}/hub/{proxy+} — CORS preflight for the merchant's shop only."""
+"""OPTIONS /v1/shops/{merchant_id}/hub/{proxy+} — CORS preflight for the merchant's storefront
+origins only (settings `storefront_origins`, default `https://<shop_domain>`)."""
 
 from __future__ import annotations
 

@@ -273,9 +273,10 @@ def test_a_failed_load_shows_an_error_and_try_again_recovers(
         else:
             held.append(route)
 
-    page.route(re.compile(r"/hub/loyalty$"), hold_the_first)
     page.goto(f"{hub['storefront_url']}?state=member")
     page.wait_for_selector("body[data-ready=true]")
+    page.wait_for_selector("customer-hub .launcher")  # the hub status is known: live
+    page.route(re.compile(r"/hub/loyalty$"), hold_the_first)
     page.click("customer-hub .launcher")
     loading = page.locator("customer-hub .body [role=status]")
     assert loading.inner_text() == "Loading…"

@@ -14,6 +14,7 @@ import pytest
 from openapi_spec_validator import validate
 
 from customer_hub import clock
+from customer_hub.identity import session_signature
 from customer_hub.schemas import ResponseModel
 from hubdev import openapi
 from hubdev.stack import LocalStack
@@ -74,6 +75,9 @@ def test_route_parameters_security_and_problem_responses(
 
     if route.authorizer == "MerchantApiKey":
         assert operation["security"] == [{"MerchantApiKey": []}]
+    elif (route.method, route.path) in openapi.SIGNED_BODY:
+        assert operation["security"] == [], "the theme's signature is in the body"
+        assert "401" in operation["responses"]
     elif route.path.startswith("/v1/shops/"):
         assert {"CustomerToken": []} in operation["security"]
     elif route.path.startswith("/v1/webhooks/"):
@@ -85,7 +89,8 @@ def test_route_parameters_security_and_problem_responses(
     assert any(status.startswith("2") for status in responses)
     errors = {status: response for status, response in responses.items() if status >= "400"}
     assert "429" in errors
-    assert ("401" in errors) == bool(operation["security"])
+    signed_body = (route.method, route.path) in openapi.SIGNED_BODY
+    assert ("401" in errors) == (bool(operation["security"]) or signed_body)
     assert ("404" in errors) == bool(path_parameters)
     for status, response in errors.items():
         component = document["components"]["responses"][response["$ref"].rsplit("/", 1)[1]]
@@ -454,6 +459,18 @@ def test_real_responses_of_every_route_conform_to_the_document(
     report = call("GET", "/v1/dashboard/revenue-report", 200, query=days, **admin)
     assert report["lines"], "the generated traffic should attribute some order lines"
     call("GET", "/v1/dashboard/inactive-accounts", 200, query={"days": 1}, **admin)
+
+    # the theme-signed session and the secret Shopify signs webhooks with
+    issued = int(clock.now().timestamp())
+    signed = {"customer_id": "7001", "email": "ana@example.com", "issued_at": issued}
+    signature = session_signature(
+        merchant.customer_token_secret, merchant.merchant_id, "7001", issued, "ana@example.com"
+    )
+    session = call("POST", shop.path("session"), 200, json_body={**signed, "signature": signature})
+    assert session["customer_token"] and session["expires_at"]
+    call("POST", shop.path("session"), 401, json_body={**signed, "signature": "0" * 64})
+    secret = {"secret": merchant.webhook_secret}
+    call("PUT", "/v1/admin/shopify/webhook-secret", 204, json_body=secret, **admin)
 
     call("DELETE", "/v1/admin/smile/connection", 204, **admin)
     rotate = "/v1/admin/credentials/{}/rotate"

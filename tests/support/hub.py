@@ -12,7 +12,7 @@ from typing import Any
 
 import jwt
 
-from customer_hub.merchants import CreatedMerchant
+from customer_hub.merchants import CreatedMerchant, get_merchant
 from tests.support.api import InProcessApi, Reply
 
 
@@ -67,13 +67,16 @@ def send_webhook(
     webhook_id: str | None = None,
     secret: str | None = None,
     content_type: str = "application/json",
+    shop_domain: str | None = None,
 ) -> Reply:
+    """A delivery as Shopify sends it: signed, for the merchant's own shop (unless told)."""
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    shop = shop_domain or get_merchant(merchant.merchant_id).shop_domain
     headers = {
         "content-type": content_type,
         "x-shopify-topic": topic,
         "x-shopify-hmac-sha256": shopify_signature(raw, secret or merchant.webhook_secret),
         "x-shopify-webhook-id": webhook_id or str(uuid.uuid4()),
-        "x-shopify-shop-domain": "store.myshopify.com",
+        "x-shopify-shop-domain": shop,
     }
     return api.post(f"/v1/webhooks/shopify/{merchant.merchant_id}", body=raw, headers=headers)

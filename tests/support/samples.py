@@ -27,6 +27,10 @@ EXPECTED_STATUS = {
     "patch_settings/no-api-key.json": 401,
     "rotate_credential/api-key.json": 200,
     "rotate_credential/unknown-name.json": 422,
+    "create_hub_session/signed-long-ago.json": 401,
+    "create_hub_session/malformed.json": 422,
+    "put_shopify_webhook_secret/set.json": 204,
+    "shopify_webhook/orders-create.json": 200,
 }
 
 # Batch item failures a consumer's sample must report (itemIdentifier values), if any.

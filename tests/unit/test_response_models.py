@@ -53,6 +53,9 @@ def _customer(balance: int) -> CustomerSnapshot:
     )
 
 
+LIVE = {"hub_status": "live"}
+
+
 @pytest.mark.parametrize("balance", [0, 120, 900, 10_000])
 def test_loyalty_and_rewards_bodies_serialize_exactly_as_the_domain_builds_them(
     balance: int,
@@ -60,8 +63,9 @@ def test_loyalty_and_rewards_bodies_serialize_exactly_as_the_domain_builds_them(
     program, customer = _program(), _customer(balance)
     state = loyalty.state_of(True, customer)
     for body, model in (
-        (loyalty.loyalty_json(state, program, customer, 2, "USD"), Loyalty),
-        (loyalty.loyalty_json("login_required", program, None, 0, "USD"), Loyalty),
+        # GET /loyalty adds the merchant's hub_status to the shopper's loyalty body
+        ({**loyalty.loyalty_json(state, program, customer, 2, "USD"), **LIVE}, Loyalty),
+        ({**loyalty.loyalty_json("login_required", program, None, 0, "USD"), **LIVE}, Loyalty),
         (
             loyalty.rewards_json(state, program, customer, {"applied": [], "available": []}, "USD"),
             Rewards,

@@ -1,8 +1,15 @@
 // <customer-hub>: the storefront loyalty drawer of customer-hub (SPEC §2–5, API.md).
-// One standard ES module, no framework, no build step. A Shopify theme drops it in with:
+// One standard ES module, no framework, no build step. A Shopify theme drops it in with the
+// snippet of web/shopify/ (docs/install-shopify.md), which renders:
 //   <script type="module" src=".../customer-hub.js"></script>
-//   <customer-hub api-base="https://hub.example.com" merchant-id="m_…"
-//                 customer-token="{{ signed JWT or empty }}" login-url="/account/login"></customer-hub>
+//   <customer-hub api-base="https://hub.example.com" merchant-id="m_…" login-url="/account/login"
+//                 customer-id="…" customer-email="…" issued-at="…" signature="…"></customer-hub>
+// The four signed attributes (API.md §Identity, Liquid-signed session) are exchanged for a
+// customer token on first use and again before it expires; a `customer-token` attribute (a JWT
+// minted by a server of the shop's own) is used as given instead.
+// The hub shows only while the merchant's hub is live (GET /loyalty `hub_status`). Besides its
+// floating launcher (`launcher="none"` turns it off), any element of the page with
+// `data-customer-hub-open` opens the drawer (`="rewards"` / `="coupons"`: that page).
 // It coupons into the cart by requesting the coupon's `apply_url` path on the shop's own origin
 // (Shopify's /discount/<code> sets the cart discount), and emits `customer-hub:coupon-applied`.
 
@@ -55,6 +62,20 @@ details summary { cursor: pointer; font-weight: 600; min-height: 32px; }
 `;
 
 const PAGE_TITLES = { home: "For you", rewards: "Rewards", coupons: "Coupons" };
+const SIGNED_ATTRIBUTES = ["customer-id", "customer-email", "issued-at", "signature"];
+const SESSION_REFRESH_MS = 5 * 60 * 1000; // exchange again when the token has less left than this
+const OPEN_TRIGGER = "[data-customer-hub-open]";
+
+/** The lifetime of a JWT (exp - iat, in ms), read without verifying it (the API does). */
+function tokenLifetimeMs(token) {
+  try {
+    const part = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+    const claims = JSON.parse(atob(part.padEnd(part.length + ((4 - (part.length % 4)) % 4), "=")));
+    return Math.max(0, (claims.exp - claims.iat) * 1000);
+  } catch {
+    return 0;
+  }
+}
 
 function esc(value) {
   return String(value ?? "").replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -120,7 +141,7 @@ class HubError extends Error {
 }
 
 export class CustomerHub extends HTMLElement {
-  static observedAttributes = ["api-base", "merchant-id", "customer-token", "login-url"];
+  static observedAttributes = ["api-base", "merchant-id", "customer-token", "login-url", "launcher", ...SIGNED_ATTRIBUTES];
 
   constructor() {
     super();
@@ -130,38 +151,129 @@ export class CustomerHub extends HTMLElement {
     this.pending = new Map(); // points_product_id -> Idempotency-Key of a redemption to retry
     this.resuming = false;
     this.watching = new Set(); // ids of pending coupons being watched until issued
+    this.hubStatus = null; // the merchant's hub_status once known: nothing shows unless "live"
+    this.session = null; // {token, refreshAt} from POST /session (signed attributes)
+    this.sessionRequest = null;
+    this.generation = 0; // bumps when the shopper or the shop changes: late answers are dropped
+    this.opener = null;
+    this.probeQueued = false;
+    this.onTrigger = (e) => this.#onTrigger(e);
     this.shadowRoot.addEventListener("click", (e) => this.#onClick(e));
     this.shadowRoot.addEventListener("input", (e) => this.#onInput(e));
     this.shadowRoot.addEventListener("keydown", (e) => this.#onKeydown(e));
   }
 
   connectedCallback() {
+    document.addEventListener("click", this.onTrigger);
     this.#render();
-    if (this.hasAttribute("open")) this.open();
-    this.#resumeRedemptions();
+    this.#scheduleProbe();
   }
 
-  attributeChangedCallback(_name, oldValue, newValue) {
+  disconnectedCallback() {
+    document.removeEventListener("click", this.onTrigger);
+  }
+
+  attributeChangedCallback(name, oldValue, newValue) {
     if (oldValue === newValue || !this.isConnected) return;
+    if (name === "launcher" || name === "login-url") return this.#render();
     // A new shopper (or API): forget what was loaded for the previous one.
     Object.assign(this.state, { page: "home", status: "idle", loyalty: null, rewards: null, coupons: null });
     this.notice = null;
     this.pending.clear();
+    this.session = null;
+    this.sessionRequest = null;
+    this.generation += 1;
+    if (name === "api-base" || name === "merchant-id") this.hubStatus = null;
     if (this.state.open) this.#load();
     else this.#render();
-    this.#resumeRedemptions();
+    this.#scheduleProbe();
   }
 
   get token() {
     return (this.getAttribute("customer-token") || "").trim();
   }
 
+  /** The theme-signed customer (API.md §Identity), when all four attributes are there. */
+  get signedCustomer() {
+    const [id, email, issuedAt, signature] = SIGNED_ATTRIBUTES.map((a) => (this.getAttribute(a) || "").trim());
+    if (!id || !email || !issuedAt || !signature) return null;
+    return { customer_id: id, email, issued_at: Number(issuedAt), signature };
+  }
+
+  /** Whether a shopper is identified (a customer token, or a signed customer to exchange). */
+  get identified() {
+    return Boolean(this.token || this.signedCustomer);
+  }
+
+  /** The Shopify customer id of the shopper: the token's `sub`, else the signed customer's id. */
+  get shopperId() {
+    return this.token ? shopperOf(this.token) : this.signedCustomer?.customer_id || "";
+  }
+
+  get live() {
+    return this.hubStatus === "live";
+  }
+
+  // ------------------------------------------------------------------ identity
+  /** The customer token to send: the given one, else one exchanged for the signed customer. */
+  async #bearer() {
+    if (this.token) return this.token;
+    const signed = this.signedCustomer;
+    if (!signed) return null;
+    if (this.session && Date.now() < this.session.refreshAt) return this.session.token;
+    if (!this.sessionRequest) {
+      const generation = this.generation;
+      this.sessionRequest = this.#request("POST", "/session", { body: signed })
+        .then((answer) => {
+          const lifetime = tokenLifetimeMs(answer.customer_token);
+          const session = { token: answer.customer_token, refreshAt: Date.now() + lifetime - SESSION_REFRESH_MS };
+          if (generation === this.generation) this.session = session;
+          return session.token;
+        })
+        .finally(() => {
+          if (generation === this.generation) this.sessionRequest = null;
+        });
+    }
+    return this.sessionRequest;
+  }
+
+  /** One probe for attributes set one after another in the same task (a theme's script). */
+  #scheduleProbe() {
+    if (this.probeQueued) return;
+    this.probeQueued = true;
+    queueMicrotask(() => {
+      this.probeQueued = false;
+      this.#probe();
+    });
+  }
+
+  /**
+   * Learn the hub status (and show the launcher only when it is live). Asked anonymously: a page
+   * view costs one light request, and the shopper's token is fetched when the drawer is used.
+   */
+  async #probe() {
+    if (!this.getAttribute("merchant-id")) return;
+    const generation = this.generation;
+    const status = (await this.#request("GET", "/loyalty").catch(() => ({}))).hub_status;
+    if (generation !== this.generation) return;
+    this.hubStatus = status || null;
+    if (!this.live && this.state.open) this.state.open = false;
+    this.#render();
+    if (this.live && this.hasAttribute("open") && !this.state.open) this.open();
+    if (this.live) this.#resumeRedemptions();
+  }
+
   // ------------------------------------------------------------------ API
-  async #api(method, path, { body, headers } = {}) {
+  async #api(method, path, options = {}) {
+    const token = await this.#bearer();
+    return this.#request(method, path, { ...options, token });
+  }
+
+  async #request(method, path, { body, headers, token } = {}) {
     const base = (this.getAttribute("api-base") || "").replace(/\/$/, "");
     const merchant = encodeURIComponent(this.getAttribute("merchant-id") || "");
     const init = { method, headers: { Accept: "application/json", ...headers } };
-    if (this.token) init.headers.Authorization = `Bearer ${this.token}`;
+    if (token) init.headers.Authorization = `Bearer ${token}`;
     if (body !== undefined) {
       init.headers["Content-Type"] = "application/json";
       init.body = JSON.stringify(body);
@@ -186,16 +298,23 @@ export class CustomerHub extends HTMLElement {
    * coupon are recorded by the API itself (coupon_applied), so they are not reported twice here.
    */
   track(type, extra = {}) {
-    if (!this.token) return;
+    if (!this.identified) return;
     const event = { id: crypto.randomUUID(), type, occurred_at: new Date().toISOString(), ...extra };
     this.#api("POST", "/events", { body: { events: [event] } }).catch(() => {});
   }
 
   // ------------------------------------------------------------------ drawer
-  open() {
-    if (this.state.open) return;
+  /** Open the drawer on `page` (home, rewards or coupons); nothing while the hub is not live. */
+  open(page = "home") {
+    if (!this.live) return;
+    // Rewards and coupons are personal: a guest is shown the "For you" tab and its log-in prompt.
+    const wanted = PAGE_TITLES[page] && this.identified ? page : "home";
+    if (this.state.open) {
+      if (wanted !== this.state.page) this.#go(wanted);
+      return;
+    }
     this.state.open = true;
-    this.state.page = "home";
+    this.state.page = wanted;
     // Reported once the card is loaded: the shopper's view comes first, one request at a time.
     this.#load().finally(() => this.track("hub_opened"));
     this.#focus("#hub-close");
@@ -204,7 +323,18 @@ export class CustomerHub extends HTMLElement {
   close() {
     this.state.open = false;
     this.#render();
-    this.shadowRoot.querySelector(".launcher").focus();
+    const opener = this.opener;
+    this.opener = null;
+    (opener?.isConnected ? opener : this.shadowRoot.querySelector(".launcher"))?.focus();
+  }
+
+  /** A click on the theme's own element marked `data-customer-hub-open` (e.g. the account icon). */
+  #onTrigger(event) {
+    const trigger = event.target.closest?.(OPEN_TRIGGER);
+    if (!trigger || !this.live) return; // not live: the theme's link works as it always did
+    event.preventDefault();
+    this.opener = trigger;
+    this.open(trigger.getAttribute("data-customer-hub-open") || "home");
   }
 
   async #load() {
@@ -251,7 +381,7 @@ export class CustomerHub extends HTMLElement {
   /** The sessionStorage name of a redemption: merchant, shopper, reward and body. */
   #redeemSlot(id, body) {
     const merchant = this.getAttribute("merchant-id") || "";
-    return `${REDEEM_PREFIX}${merchant}:${shopperOf(this.token)}:${id}:${JSON.stringify(body)}`;
+    return `${REDEEM_PREFIX}${merchant}:${this.shopperId}:${id}:${JSON.stringify(body)}`;
   }
 
   #redeemKey(reward, body) {
@@ -280,8 +410,8 @@ export class CustomerHub extends HTMLElement {
   /** After a reload: finish every unfinished redemption of this shopper with its own key. */
   async #resumeRedemptions() {
     const store = storage();
-    if (!store || !this.token || this.resuming) return;
-    const prefix = `${REDEEM_PREFIX}${this.getAttribute("merchant-id") || ""}:${shopperOf(this.token)}:`;
+    if (!store || !this.identified || this.resuming) return;
+    const prefix = `${REDEEM_PREFIX}${this.getAttribute("merchant-id") || ""}:${this.shopperId}:`;
     const saved = [];
     for (let i = 0; i < store.length; i++) {
       const name = store.key(i);
@@ -454,7 +584,10 @@ export class CustomerHub extends HTMLElement {
     const target = event.target.closest("[data-action]");
     if (!target || target.disabled) return;
     const action = target.dataset.action;
-    if (action === "open") this.open();
+    if (action === "open") {
+      this.opener = null;
+      this.open();
+    }
     else if (action === "close" || action === "dismiss") this.close();
     else if (action === "retry") this.#load();
     else if (action === "go") this.#go(target.dataset.page);
@@ -539,7 +672,14 @@ export class CustomerHub extends HTMLElement {
 
   #paint() {
     const { open, page, status } = this.state;
-    const launcher = `<button class="launcher" data-action="open" aria-haspopup="dialog" aria-expanded="${open}">For you</button>`;
+    if (!this.live) {
+      this.shadowRoot.innerHTML = "";
+      return;
+    }
+    const launcher =
+      this.getAttribute("launcher") === "none"
+        ? ""
+        : `<button class="launcher" data-action="open" aria-haspopup="dialog" aria-expanded="${open}">For you</button>`;
     if (!open) {
       this.shadowRoot.innerHTML = `<style>${STYLE}</style>${launcher}`;
       return;

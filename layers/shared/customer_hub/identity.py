@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import math
 import re
 import secrets
@@ -128,3 +129,49 @@ def verify_customer_token(
     if not isinstance(email, str) or "@" not in email or len(email) > 320:
         raise InvalidCustomerToken("email missing")
     return Customer(shopify_customer_id=sub, email=email.strip().lower())
+
+
+# ------------------------------------------------------------------ Liquid-signed sessions
+SESSION_VERSION = "v1"
+SESSION_MAX_AGE = 24 * 3600
+SESSION_MAX_AHEAD = 300
+SESSION_TOKEN_LIFETIME = CUSTOMER_TOKEN_MAX_LIFETIME
+
+
+class InvalidSession(ValueError):
+    """A theme-signed session that does not verify (the reason is for logs only)."""
+
+
+def session_message(merchant_id: str, customer_id: str, issued_at: int, email: str) -> str:
+    """The string a theme signs (API.md §Identity); versioned so it can change safely."""
+    return f"customer-hub-session:{SESSION_VERSION}:{merchant_id}:{customer_id}:{issued_at}:{email}"
+
+
+def session_signature(
+    secret: str, merchant_id: str, customer_id: str, issued_at: int, email: str
+) -> str:
+    """Lowercase hex HMAC-SHA256 of the session message: what Liquid's `hmac_sha256` renders."""
+    message = session_message(merchant_id, customer_id, issued_at, email)
+    return hmac.new(secret.encode("utf-8"), message.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def verify_session(
+    secret: str,
+    merchant_id: str,
+    customer_id: str,
+    issued_at: int,
+    email: str,
+    signature: str,
+    *,
+    now: float | None = None,
+) -> None:
+    """Raise InvalidSession unless `signature` signs these fields and `issued_at` is at most
+    24 hours old and at most 5 minutes ahead. The signature is compared in constant time."""
+    expected = session_signature(secret, merchant_id, customer_id, issued_at, email)
+    if not hmac.compare_digest(expected.encode("ascii"), signature.encode("ascii", "ignore")):
+        raise InvalidSession("signature")
+    moment = time.time() if now is None else now
+    if issued_at < moment - SESSION_MAX_AGE:
+        raise InvalidSession("issued more than 24 hours ago")
+    if issued_at > moment + SESSION_MAX_AHEAD:
+        raise InvalidSession("issued more than 5 minutes ahead")

@@ -9,7 +9,7 @@ from importlib import resources
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from customer_hub import clock, identity
 from customer_hub.api_keys import API_KEY_SK, api_key_pk
@@ -20,6 +20,8 @@ from customer_hub.store import Table, serialize
 
 HubStatus = Literal["not_launched", "live", "disabled"]
 _SHOP_DOMAIN = re.compile(r"^(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+_ORIGIN = re.compile(r"^https://(?P<host>[^/:?#]+)(?::(?P<port>[0-9]{1,5}))?$")
+MAX_STOREFRONT_ORIGINS = 10
 
 
 @cache
@@ -36,6 +38,36 @@ def check_timezone(name: str) -> str:
     return name
 
 
+def check_shop_domain(value: str) -> str:
+    value = value.strip().lower()
+    if not _SHOP_DOMAIN.match(value):
+        raise ValueError("must be a host name such as example.myshopify.com")
+    return value
+
+
+def check_origin(value: str) -> str:
+    """A storefront origin as browsers send it: `https://host[:port]`, no path, no wildcard."""
+    match = _ORIGIN.match(value.strip().lower())
+    if not match or not _SHOP_DOMAIN.match(match["host"]):
+        raise ValueError(
+            f"{value!r} is not an origin such as https://www.example.com "
+            "(https, a host name, an optional port; no path, no wildcard)"
+        )
+    port = match["port"]
+    if port is not None and not 1 <= int(port) <= 65535:
+        raise ValueError(f"{value!r}: the port must be 1-65535")
+    if port == "443":  # browsers leave the default port out of Origin
+        return f"https://{match['host']}"
+    return f"https://{match['host']}" + (f":{int(port)}" if port else "")
+
+
+def check_origins(values: list[str]) -> list[str]:
+    origins = list(dict.fromkeys(check_origin(value) for value in values))
+    if not 1 <= len(origins) <= MAX_STOREFRONT_ORIGINS:
+        raise ValueError(f"list 1 to {MAX_STOREFRONT_ORIGINS} storefront origins")
+    return origins
+
+
 class NewMerchant(BaseModel):
     """What an operator gives to create a merchant."""
 
@@ -45,14 +77,13 @@ class NewMerchant(BaseModel):
     shop_domain: str = Field(min_length=4, max_length=253)
     timezone: str
     currency: str = Field(pattern=r"^[A-Z]{3}$")
+    # The secret Shopify signs this shop's webhooks with; generated when not given.
+    webhook_secret: SecretStr | None = Field(default=None, min_length=8, max_length=512)
 
     @field_validator("shop_domain")
     @classmethod
     def _domain(cls, value: str) -> str:
-        value = value.strip().lower()
-        if not _SHOP_DOMAIN.match(value):
-            raise ValueError("must be a host name such as example.myshopify.com")
-        return value
+        return check_shop_domain(value)
 
     @field_validator("timezone")
     @classmethod
@@ -68,11 +99,23 @@ class SettingsPatch(BaseModel):
     timezone: str | None = None
     cart_window_hours: int | None = Field(default=None, ge=1, le=720, strict=True)
     hub_status: Literal["live", "disabled"] | None = None
+    shop_domain: str | None = Field(default=None, min_length=4, max_length=253)
+    storefront_origins: list[str] | None = Field(default=None, max_length=100)
 
     @field_validator("timezone")
     @classmethod
     def _tz(cls, value: str | None) -> str | None:
         return None if value is None else check_timezone(value)
+
+    @field_validator("shop_domain")
+    @classmethod
+    def _domain(cls, value: str | None) -> str | None:
+        return None if value is None else check_shop_domain(value)
+
+    @field_validator("storefront_origins")
+    @classmethod
+    def _origins(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else check_origins(value)
 
 
 class Merchant(BaseModel):
@@ -87,6 +130,13 @@ class Merchant(BaseModel):
     created_at: str
     smile_connected: bool = False
     last_sync_at: str | None = None
+    # As the merchant set them; None means the default, the shop domain's own origin.
+    storefront_origins: list[str] | None = None
+
+    @property
+    def allowed_origins(self) -> list[str]:
+        """The origins the storefront routes answer (CORS), exactly."""
+        return self.storefront_origins or [f"https://{self.shop_domain}"]
 
     @property
     def zone(self) -> ZoneInfo:
@@ -107,6 +157,7 @@ class Merchant(BaseModel):
             "launched_at": self.launched_at,
             "cart_window_hours": self.cart_window_hours,
             "smile": {"connected": self.smile_connected, "last_sync_at": self.last_sync_at},
+            "storefront_origins": self.allowed_origins,
         }
 
 
@@ -135,7 +186,9 @@ def create_merchant(new: NewMerchant) -> CreatedMerchant:
         merchant_id=identity.new_merchant_id(),
         api_key=identity.new_api_key(),
         customer_token_secret=identity.new_secret(),
-        webhook_secret=identity.new_secret(),
+        webhook_secret=(
+            new.webhook_secret.get_secret_value() if new.webhook_secret else identity.new_secret()
+        ),
     )
     create_secret(
         credentials_secret_name(created.merchant_id),
@@ -147,13 +200,13 @@ def create_merchant(new: NewMerchant) -> CreatedMerchant:
     merchant = Merchant(
         merchant_id=created.merchant_id,
         created_at=clock.iso(clock.now()),
-        **new.model_dump(),
+        **new.model_dump(exclude={"webhook_secret"}),
     )
     table = _data()
     profile = {
         "pk": merchant_pk(merchant.merchant_id),
         "sk": PROFILE_SK,
-        **merchant.model_dump(),
+        **merchant.model_dump(exclude={"storefront_origins"}),
         "api_key_hash": identity.hash_api_key(created.api_key),  # rotation: the current key
     }
     api_key_item = {
@@ -207,6 +260,12 @@ def update_settings(merchant_id: str, patch: SettingsPatch) -> Merchant:
     if patch.timezone is not None:
         sets.append("#tz = :tz")
         names["#tz"], values[":tz"] = "timezone", patch.timezone
+    if patch.shop_domain is not None:
+        sets.append("shop_domain = :domain")
+        values[":domain"] = patch.shop_domain
+    if patch.storefront_origins is not None:
+        sets.append("storefront_origins = :origins")
+        values[":origins"] = patch.storefront_origins
     if patch.cart_window_hours is not None:
         sets.append("cart_window_hours = :cw")
         values[":cw"] = patch.cart_window_hours

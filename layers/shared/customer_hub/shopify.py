@@ -18,7 +18,7 @@ import hmac
 from datetime import timedelta
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from customer_hub import clock, money
 from customer_hub.config import config
@@ -84,7 +84,7 @@ class ShopifyOrder(_Shopify):
     subtotal_price_set: _MoneySet
     total_price_set: _MoneySet
     discount_codes: list[_DiscountCode] = []
-    line_items: list[_LineItem] = []
+    line_items: list[_LineItem]  # every order has them: a body without is not an order
     customer: _Customer | None = None
 
     def to_order(self) -> Order:
@@ -119,11 +119,22 @@ class ShopifyOrder(_Shopify):
         )
 
 
+# Keys only an order has: a customers/create body with them is an order sent under that topic.
+_ORDER_KEYS = ("line_items", "order_number", "financial_status", "total_price_set")
+
+
 class ShopifyCustomer(_Shopify):
     id: int | str
     email: str | None = None
     created_at: str
     state: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _not_an_order(cls, data: Any) -> Any:
+        if isinstance(data, dict) and any(key in data for key in _ORDER_KEYS):
+            raise ValueError("this is an order, not a customer")
+        return data
 
 
 def order_item(merchant_id: str, order: Order, currency: str, email: str | None) -> dict[str, Any]:
@@ -224,15 +235,25 @@ def store_once(merchant_id: str, webhook_id: str, item: dict[str, Any]) -> Outco
     return "accepted"
 
 
-def receive(merchant_id: str, topic: str, webhook_id: str, body: dict[str, Any]) -> Outcome:
-    """Parse and store one verified webhook of a live hub."""
+TOPICS = ("orders/create", "customers/create")
+
+
+def parse(merchant_id: str, topic: str, body: Any) -> dict[str, Any]:
+    """The events-table item of a webhook body of one of TOPICS; ValueError when the body does
+    not fit its topic (`X-Shopify-Topic` decides what it must be)."""
     if topic == "orders/create":
         parsed = ShopifyOrder.model_validate(body)
         order = parsed.to_order()
         email = parsed.customer.email if parsed.customer else parsed.email
         currency = parsed.total_price_set.shop_money.currency_code
-        return store_once(merchant_id, webhook_id, order_item(merchant_id, order, currency, email))
+        return order_item(merchant_id, order, currency, email)
     if topic == "customers/create":
-        customer = ShopifyCustomer.model_validate(body)
-        return store_once(merchant_id, webhook_id, account_item(merchant_id, customer))
-    return "ignored"
+        return account_item(merchant_id, ShopifyCustomer.model_validate(body))
+    raise ValueError(f"topic {topic!r} is not one the hub reads")
+
+
+def receive(merchant_id: str, topic: str, webhook_id: str, body: dict[str, Any]) -> Outcome:
+    """Parse and store one verified webhook of a live hub."""
+    if topic not in TOPICS:
+        return "ignored"
+    return store_once(merchant_id, webhook_id, parse(merchant_id, topic, body))

@@ -1,9 +1,10 @@
-"""The storefront edge: the merchant of the path, the shopper's token, CORS for the shop origin.
+"""The storefront edge: the merchant of the path, the shopper's token, CORS for the shop's origins.
 
 Storefront routes live under `/v1/shops/{merchant_id}/hub/...` without the merchant authorizer.
-The HTTP API has no API-level CORS configuration on purpose: only each merchant's own shop
-origin (`https://<shop_domain>`) may call its routes, which a static list cannot express, so
-the functions send the CORS headers (and `storefront_preflight` answers OPTIONS).
+The HTTP API has no API-level CORS configuration on purpose: only each merchant's own
+storefront origins (settings `storefront_origins`, default `https://<shop_domain>`) may call
+its routes, which a static list cannot express, so the functions send the CORS headers (and
+`storefront_preflight` answers OPTIONS).
 """
 
 from __future__ import annotations
@@ -68,8 +69,10 @@ def storefront_merchant(merchant_id: str) -> Merchant:
     return merchant
 
 
-def shop_origin(merchant: Merchant) -> str:
-    return f"https://{merchant.shop_domain}"
+def allowed_origin(merchant: Merchant, origin: str) -> str | None:
+    """The request's Origin when it is one of the merchant's storefront origins, else None."""
+    wanted = origin.strip().rstrip("/").lower()
+    return wanted if wanted in merchant.allowed_origins else None
 
 
 def _header(event: dict[str, Any], name: str) -> str | None:
@@ -80,16 +83,18 @@ def _header(event: dict[str, Any], name: str) -> str | None:
 
 
 def cors_headers(event: dict[str, Any]) -> dict[str, str]:
-    """CORS response headers when the request's Origin is the shop of the merchant in the path."""
+    """CORS response headers when the request's Origin is one of the merchant's storefront
+    origins (answered back exactly, never `*`)."""
     origin = _header(event, "origin")
     merchant_id = (event.get("pathParameters") or {}).get("merchant_id")
     if not origin or not is_merchant_id(merchant_id):
         return {}
     merchant = merchant_profile(str(merchant_id))
-    if merchant is None or origin.rstrip("/").lower() != shop_origin(merchant):
+    allowed = allowed_origin(merchant, origin) if merchant is not None else None
+    if allowed is None:
         return {}
     return {
-        "Access-Control-Allow-Origin": shop_origin(merchant),
+        "Access-Control-Allow-Origin": allowed,
         "Access-Control-Expose-Headers": EXPOSED_HEADERS,
         "Vary": "Origin",
     }
@@ -111,18 +116,35 @@ def preflight_headers(event: dict[str, Any]) -> dict[str, str] | None:
 def storefront_route(
     app: APIGatewayHttpResolver, logger: Logger
 ) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
-    """A public route whose every response (errors included) carries the shop's CORS headers."""
+    """A public route whose every response (errors included) carries the shop's CORS headers,
+    and `Vary: Origin` whatever the origin (the answer depends on it)."""
     inner = public_route(app, logger)
 
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         _request.event = event
         response = inner(event, context)
-        extra = cors_headers(event)
-        if extra and isinstance(response, dict):
-            response["headers"] = {**(response.get("headers") or {}), **extra}
+        if isinstance(response, dict):
+            response["headers"] = with_vary_origin(
+                {**(response.get("headers") or {}), **cors_headers(event)}
+            )
         return response
 
     return handler
+
+
+def with_vary_origin(headers: dict[str, str]) -> dict[str, str]:
+    """`headers` with one `Vary` that names Origin besides what the response already varies on."""
+    varies = [
+        part.strip()
+        for key, value in headers.items()
+        if key.lower() == "vary"
+        for part in str(value).split(",")
+        if part.strip()
+    ]
+    if "origin" not in (part.lower() for part in varies):
+        varies.append("Origin")
+    rest = {key: value for key, value in headers.items() if key.lower() != "vary"}
+    return {**rest, "Vary": ", ".join(dict.fromkeys(varies))}
 
 
 def request_event() -> dict[str, Any]:

@@ -24,6 +24,7 @@ class Settings(ResponseModel):
     launched_at: Timestamp | None
     cart_window_hours: int
     smile: SmileStatus
+    storefront_origins: list[str]
 
 
 class SmileConnected(ResponseModel):

@@ -78,6 +78,9 @@ class Loyalty(ResponseModel):
     referral_url: str | None
     ways_to_earn: list[WayToEarn]
     synced_at: Timestamp | None
+    hub_status: Literal["not_launched", "live", "disabled"] = Field(
+        description="the merchant's hub status: the storefront shows the hub only when `live`"
+    )
 
 
 # ------------------------------------------------------------------ the Rewards page
