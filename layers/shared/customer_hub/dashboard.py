@@ -80,7 +80,8 @@ def overview(merchant: Merchant, when: DashboardPeriod) -> dict[str, Any]:
     current = _counters(merchant, when.period)
     previous = _counters(merchant, comparison)
     ranges = [(when.start, when.end)] + ([(comparison.start, comparison.end)] if comparison else [])
-    active = active_accounts(merchant.merchant_id, ranges)
+    counts = totals(merchant.merchant_id)
+    active = active_accounts(merchant.merchant_id, ranges, counts.get("next_ordinal", 0))
     service_now = sum(_sum(current, SERVICE_FIELDS[t]) for t in SERVICE_INTERACTIONS)
     service_before = sum(_sum(previous, SERVICE_FIELDS[t]) for t in SERVICE_INTERACTIONS)
     revenue_now, revenue_before = _sum(current, REVENUE), _sum(previous, REVENUE)
@@ -98,7 +99,7 @@ def overview(merchant: Merchant, when: DashboardPeriod) -> dict[str, Any]:
         "data_available": merchant.launched_at is not None,
         "period": when.period_json(),
         "comparison": when.comparison_json(),
-        "total_accounts": {"value": totals(merchant.merchant_id).get("accounts", 0)},
+        "total_accounts": {"value": counts.get("accounts", 0)},
         "service_interactions": compared(service_now, service_now, service_before),
         "active_accounts": compared(active[0], active[0], active_before),
         "revenue_generated": revenue,

@@ -18,7 +18,8 @@ Metrics-table layout (all keys scoped to one merchant):
 - `MERCHANT#m#DAY` / `YYYY-MM-DD` — day counters (`si_<type>`, `new_accounts`,
   `aov_orders`, `aov_revenue`, `revenue`);
 - `MERCHANT#m#TOTALS` / `TOTALS` — `accounts` (since launch), `next_ordinal`;
-- `MERCHANT#m#ACTIVE` / `L<level>#<first day ordinal>` — roaring bitmap of active ordinals;
+- `MERCHANT#m#ACTIVE` / `L<level>#<first day ordinal>[#S<shard>]` — roaring bitmap of the
+  active ordinals of one shard (`customer_hub.metrics.shard_of`; shard 0 has no suffix);
 - `MERCHANT#m#ACCOUNT` / `<customer id>` — `ordinal`, `email`, `last_opened_at`, `created_at`;
 - `MERCHANT#m#CUST#<customer id>` / `TP#<at>#<event id>`, `ORDER#<at>#<order id>` — timeline;
 - `MERCHANT#m#REVENUE` / `<ordered at>#<order id>` — an order's attributed lines;
@@ -56,6 +57,7 @@ from customer_hub.metrics import (
     event_counters,
     local_day,
     order_counters,
+    shard_of,
 )
 from customer_hub.shopify import order_from_item
 from customer_hub.store import Table, deserialize, key, serialize, serialize_value
@@ -203,6 +205,24 @@ def _revenue_sk(order: Order) -> str:
 def _canceled_codes(exc: Exception) -> list[str]:
     reasons = getattr(exc, "response", {}).get("CancellationReasons") or []
     return [str(reason.get("Code") or "None") for reason in reasons]
+
+
+TRANSACTION_BYTES = 3_500_000  # TransactWriteItems carries at most 4 MB
+
+
+def _size_chunks(writes: list[dict[str, Any]]) -> Iterable[list[dict[str, Any]]]:
+    """Bitmap puts in transactions of at most 100 items and ~3.5 MB."""
+    chunk: list[dict[str, Any]] = []
+    size = 0
+    for write in writes:
+        item_size = len(write["Put"]["Item"]["bitmap"]["B"]) + 200
+        if chunk and (len(chunk) == TRANSACTION_LIMIT or size + item_size > TRANSACTION_BYTES):
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(write)
+        size += item_size
+    if chunk:
+        yield chunk
 
 
 def _backoff(attempt: int) -> None:
@@ -390,12 +410,17 @@ class MerchantRollup:
 
     # -------------------------------------------------------------- active bitmaps
     def _bitmaps(self, active: dict[date, set[int]]) -> None:
-        """OR the batch's ordinals into every block of their days: one read and one
-        transaction per 100 blocks, each block guarded by its version (optimistic lock)."""
+        """OR the batch's ordinals into every block shard of their days: one read per 100
+        shards and one transaction per 100 shards (or per ~3.5 MB of bitmaps: the 4 MB
+        transaction limit), each shard guarded by its version (optimistic lock)."""
         additions: dict[str, BitMap] = defaultdict(BitMap)
         for day, ordinals in active.items():
+            by_shard: dict[int, list[int]] = defaultdict(list)
+            for ordinal in ordinals:
+                by_shard[shard_of(ordinal)].append(ordinal)
             for block in blocks_of_day(day):
-                additions[block_sk(block)] |= BitMap(ordinals)
+                for shard, members in by_shard.items():
+                    additions[block_sk(block, shard)] |= BitMap(members)
         pending = sorted(additions)
         pk = active_pk(self.mid)
         for attempt in range(ATTEMPTS):
@@ -412,9 +437,9 @@ class MerchantRollup:
                 if additions[sk] - bitmap:  # a redelivery finds every bit already set
                     writes.append(self._bitmap_put(pk, sk, bitmap | additions[sk], current))
             conflicted = False
-            for chunk_start in range(0, len(writes), TRANSACTION_LIMIT):
+            for chunk in _size_chunks(writes):
                 try:
-                    self._transact(writes[chunk_start : chunk_start + TRANSACTION_LIMIT])
+                    self._transact(chunk)
                 except self.client.exceptions.TransactionCanceledException:
                     conflicted = True
             if not conflicted:

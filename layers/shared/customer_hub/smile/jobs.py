@@ -82,6 +82,7 @@ def run_job(
         stop_run(job.merchant_id)  # disconnected mid-run: the status must not stay "running"
         return "skipped"
     with client_factory(api_key, **client_options) as smile:
+        smile.priority = "background"  # the shared Smile budget serves redemptions first
         options = {"remaining_seconds": remaining_seconds, **sync_options}
         sync = Sync(job.merchant_id, smile, **options)
         outcome = sync.run()
