@@ -20,7 +20,10 @@ Metrics-table layout (all keys scoped to one merchant):
 - `MERCHANT#m#TOTALS` / `TOTALS` — `accounts` (since launch), `next_ordinal`;
 - `MERCHANT#m#ACTIVE` / `L<level>#<first day ordinal>[#S<shard>]` — roaring bitmap of the
   active ordinals of one shard (`customer_hub.metrics.shard_of`; shard 0 has no suffix);
-- `MERCHANT#m#ACCOUNT` / `<customer id>` — `ordinal`, `email`, `last_opened_at`, `created_at`;
+- `MERCHANT#m#ACCOUNT` / `<customer id>` — `ordinal`, `email`, `last_opened_at`, `created_at`,
+  and `idle_sk` = `<last_opened_at>#<customer id>` (`-#<customer id>` before the first visit):
+  the sort key of the sparse index `IDLE_INDEX`, so the accounts not seen since a cutoff are
+  one Query range (`customer_hub.dashboard.inactive_accounts`);
 - `MERCHANT#m#CUST#<customer id>` / `TP#<at>#<event id>`, `ORDER#<at>#<order id>` — timeline;
 - `MERCHANT#m#REVENUE` / `<ordered at>#<order id>` — an order's attributed lines;
 - `<source item pk>` / `APPLIED` — a record's marker (TTL).
@@ -96,6 +99,14 @@ def revenue_pk(merchant_id: str) -> str:
 
 
 TOTALS_SK = "TOTALS"
+IDLE_INDEX = "idle"  # metrics table GSI: pk (the accounts partition) / idle_sk
+NEVER_OPENED = "-"  # sorts before any timestamp
+
+
+def idle_sk(customer_id: str, last_opened_at: str | None) -> str:
+    return f"{last_opened_at or NEVER_OPENED}#{customer_id}"
+
+
 MARKER_SK = "APPLIED"
 
 
@@ -275,8 +286,15 @@ class MerchantRollup:
                     WriteStats.writes += 1
 
     def _account_update(self, customer: str, account: dict[str, Any]) -> dict[str, Any]:
-        values: dict[str, Any] = {":c": customer, ":t": account["created_at"]}
-        expression = "SET customer_id = :c, created_at = if_not_exists(created_at, :t)"
+        values: dict[str, Any] = {
+            ":c": customer,
+            ":t": account["created_at"],
+            ":idle": idle_sk(customer, None),
+        }
+        expression = (
+            "SET customer_id = :c, created_at = if_not_exists(created_at, :t),"
+            " idle_sk = if_not_exists(idle_sk, :idle)"
+        )
         if account.get("email"):
             expression += ", email = if_not_exists(email, :e)"
             values[":e"] = account["email"]
@@ -365,9 +383,10 @@ class MerchantRollup:
         expression = "SET customer_id = :c, ordinal = :o"
         condition = "ordinal = :o" if known else "attribute_not_exists(ordinal)"
         if later:
-            expression += ", last_opened_at = :t"
+            expression += ", last_opened_at = :t, idle_sk = :idle"
             condition += " AND (attribute_not_exists(last_opened_at) OR last_opened_at < :t)"
             values[":t"] = at
+            values[":idle"] = idle_sk(customer, at)
         if email:
             expression += ", email = :e"
             values[":e"] = email
@@ -390,8 +409,8 @@ class MerchantRollup:
             attributes = self.table.update(
                 accounts_pk(self.mid),
                 customer,
-                expression + ", last_opened_at = :t",
-                values=values,
+                expression + ", last_opened_at = :t, idle_sk = :idle",
+                values={**values, ":idle": idle_sk(customer, at)},
                 condition="attribute_not_exists(last_opened_at) OR last_opened_at < :t",
                 return_values="ALL_NEW",
             )
