@@ -51,7 +51,9 @@ class LoadResult:
 
 def _env() -> dict[str, str]:
     paths = [str(ROOT / p) for p in ("layers/shared", "devtools", ".")]
-    return {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
+    env.pop("SMILE_RATE_LIMIT", None)  # limiters are chosen explicitly (`limiter`)
+    return env
 
 
 def _standin() -> None:
@@ -79,15 +81,16 @@ def _worker(argv: list[str]) -> None:
     from customer_hub.smile.client import RetryPolicy, SmileClient
     from customer_hub.smile.ratelimit import LimiterStats, SharedRateLimiter
 
-    table, digest, api_key, url, seconds, threads, priorities = argv
+    table, digest, api_key, url, seconds, threads, priorities, shared = argv
     kinds = priorities.split(",")
+    # "local": the per-process limiter of before (threads of one process share it)
     errors: list[str] = []
     waits: dict[str, list[float]] = {}
     clients = [
         SmileClient(
             api_key,
             base_url=url,
-            limiter=SharedRateLimiter(table, digest),
+            limiter=SharedRateLimiter(table, digest) if shared == "shared" else None,
             priority=kinds[n % len(kinds)],  # type: ignore[arg-type]
             retry=RetryPolicy(max_attempts=1),
         )
@@ -143,6 +146,7 @@ def run_load(
     threads: int,
     seconds: float,
     priorities: tuple[str, ...] = ("background",),
+    limiter: str = "shared",
 ) -> LoadResult:
     """Run the load on a fresh key and return what the stand-in saw and the limiters did."""
     import hashlib
@@ -156,7 +160,7 @@ def run_load(
     standin.stdin.write(api_key + "\n")
     standin.stdin.flush()
     url = standin.stdout.readline().strip()
-    args = [table, digest, api_key, url, str(seconds), str(threads), ",".join(priorities)]
+    args = [table, digest, api_key, url, str(seconds), str(threads), ",".join(priorities), limiter]
     workers = [
         subprocess.Popen([*launch, "worker", *args], env=_env(), **pipes)  # type: ignore[call-overload]
         for _ in range(processes)

@@ -14,8 +14,8 @@ Two limiters with one interface, `acquire(priority)`:
   1-second window holds at most 10 requests even when a request travels up to `margin`
   faster than the one 10 places before it.
   Priority is how far ahead a caller may book (`HORIZON_SECONDS`): a purchase (redemption)
-  books up to 5 s ahead, a storefront read 1 s, the sync 0.5 s. When the sync saturates the
-  key the schedule is at most 0.5 s deep, so a redemption waits about 0.5 s, never behind a
+  books up to 5 s ahead, a storefront read 0.6 s, the sync 0.4 s. When the sync saturates the
+  key the schedule is at most 0.4 s deep, so a redemption waits about 0.4 s, never behind a
   long sync queue; a sync caller that finds the schedule full sleeps until it has room, plus
   a random backoff that doubles with each refusal and halves with each grant (many waiting
   instances spread out instead of all retrying when one slot frees).
@@ -44,7 +44,8 @@ WINDOW_MARGIN_SECONDS = 0.1
 
 Priority = Literal["urgent", "interactive", "background"]
 # How far ahead of now each priority may book a slot (seconds).
-HORIZON_SECONDS: dict[str, float] = {"urgent": 5.0, "interactive": 1.0, "background": 0.5}
+# A storefront read waits at most ~0.6 s for its slot (its whole Smile budget is 1.5 s).
+HORIZON_SECONDS: dict[str, float] = {"urgent": 5.0, "interactive": 0.6, "background": 0.4}
 # A caller that wakes this much after its slot does not send in it (it could land within 1 s
 # of a request 10 slots later): it books again. An unused slot only lowers the rate.
 LATE_SLOT_SECONDS = 0.08
