@@ -197,6 +197,7 @@ class SharedRateLimiter:
     def acquire(self, priority: Priority = "interactive") -> float:
         """Block until this process may send one request on the key; returns seconds waited."""
         started = self._clock()
+        raced = 0
         while True:
             try:
                 with self._lock:
@@ -218,8 +219,11 @@ class SharedRateLimiter:
             # Full for this priority: sleep until the schedule has room plus a random backoff
             # whose window doubles with each refusal and halves with each grant (kept across
             # calls), so N waiting instances settle near one attempt per slot between them.
-            self._spread = min(8.0, self._spread * 2)
             room_at = tat - int(HORIZON_SECONDS[priority] * 1000)
+            if room_at <= now and raced < 3:
+                raced += 1
+                continue  # lost a race for an idle schedule: it has room, book again at once
+            self._spread = min(8.0, self._spread * 2)
             spread = self.spacing_ms * self._spread * random.random()
             self._sleep(max(0, room_at - now + spread) / 1000)
 
