@@ -22,8 +22,8 @@ from typing import Any
 from bench.bench_rollups import RequestCounter, _environment
 from bench.common import table, write_result
 
-MERCHANTS = 1_000
-CUSTOMERS = 2_000
+MERCHANTS = int(os.environ.get("BENCH_FANOUT_MERCHANTS", "1000"))
+CUSTOMERS = int(os.environ.get("BENCH_FANOUT_CUSTOMERS", "2000"))
 PAGES_PER_INVOCATION = 2
 WORKER_TIMEOUT = 300  # template.yaml SmileSyncWorkerFunction Timeout
 STOP_MARGIN = 30
