@@ -391,10 +391,11 @@ def run() -> str:
                 overview,
             ),
             "",
-            "Up to 262 144 accounts one shard per block: 5 requests (profile, totals, one Query "
-            "of day items per range, one BatchGetItem). Beyond, one more BatchGetItem per 100 "
-            "block shards: the requests grow with accounts ÷ shard size, never with events; "
-            "no item exceeds ~33 KB whatever the merchant's size.",
+            "Up to ~1 M accounts (both ranges' block shards fit one BatchGetItem of 100 keys): "
+            "5 requests (profile, totals, one Query of day items per range, one BatchGetItem). "
+            "Beyond, one more BatchGetItem per 100 block shards: the requests grow with "
+            "accounts ÷ shard size, never with events; no item exceeds ~33 KB whatever the "
+            "merchant's size.",
             "",
             "Inactive accounts, 99 % of the accounts active in the last day, `days=30`, pages "
             "of 100. moto answers an index Query by sorting the whole table, so the million-"
