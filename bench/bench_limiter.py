@@ -40,8 +40,12 @@ def _row(name: str, load: object) -> list[object]:
 
 
 def run() -> str:
+    import logging
+
     import boto3
     from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
     server.start()

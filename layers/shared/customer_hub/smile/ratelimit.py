@@ -17,7 +17,7 @@ Two limiters with one interface, `acquire(priority)`:
   books up to 5 s ahead, a storefront read 0.6 s, the sync 0.4 s. When the sync saturates the
   key the schedule is at most 0.4 s deep, so a redemption waits about 0.4 s, never behind a
   long sync queue; a sync caller that finds the schedule full sleeps until it has room, plus
-  a random backoff that doubles with each refusal and halves with each grant (many waiting
+  a random backoff that doubles with each refusal and shrinks with each grant (many waiting
   instances spread out instead of all retrying when one slot frees).
   Cost: one UpdateItem per Smile request, a second one when the guess of busy/idle or room
   was wrong (the failed request returns the stored `tat`, so no read is needed). If DynamoDB
@@ -136,7 +136,7 @@ class SharedRateLimiter:
         self._clock = clock
         self._sleep = sleep
         self._seen_tat = 0  # the last schedule end we saw: guesses busy or idle
-        self._spread = 1.0  # backoff window in slots: doubles on a refusal, halves on a grant
+        self._spread = 1.0  # backoff window in slots: x2 on a refusal, x0.75 on a grant
         # Threads of one process book one at a time: the process, not each thread, contends.
         self._lock = threading.Lock()
 
@@ -208,7 +208,7 @@ class SharedRateLimiter:
                 return self.fallback.acquire(priority)
             now = self._now_ms()
             if slot is not None:
-                self._spread = max(1.0, self._spread / 2)
+                self._spread = max(1.0, self._spread * 0.75)
                 if slot > now:
                     self._sleep((slot - now) / 1000)
                 if self._now_ms() - slot <= LATE_SLOT_SECONDS * 1000:
@@ -217,13 +217,13 @@ class SharedRateLimiter:
                 LimiterStats.count(late=1)
                 continue  # woke too late for the slot (a paused process): book another
             # Full for this priority: sleep until the schedule has room plus a random backoff
-            # whose window doubles with each refusal and halves with each grant (kept across
-            # calls), so N waiting instances settle near one attempt per slot between them.
+            # whose window doubles with each refusal and shrinks by a quarter with each grant
+            # (kept across calls): N waiting instances settle near one attempt per slot.
             room_at = tat - int(HORIZON_SECONDS[priority] * 1000)
             if room_at <= now and raced < 3:
                 raced += 1
                 continue  # lost a race for an idle schedule: it has room, book again at once
-            self._spread = min(8.0, self._spread * 2)
+            self._spread = min(32.0, self._spread * 2)
             spread = self.spacing_ms * self._spread * random.random()
             self._sleep(max(0, room_at - now + spread) / 1000)
 
