@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from customer_hub.merchants import CreatedMerchant, NewMerchant, create_merchant
 from hubdev.smile_standin import Account, SmileStandIn
 from hubdev.stack import LocalStack
+from tests.support import item_sizes
 from tests.support.api import InProcessApi
 from tests.support.storefront import Shop, connect_shop
 
@@ -20,6 +22,9 @@ pytest_plugins = ("tests.support.iam_check",)
 @pytest.fixture(scope="session")
 def stack() -> Iterator[LocalStack]:
     local = LocalStack()
+    from customer_hub.aws import client
+
+    item_sizes.watch(client("dynamodb"))  # every item the session writes stays < 350 KB
     yield local
     local.stop()
 
@@ -78,3 +83,8 @@ def shop(
     yield connect_shop(make_merchant(), smile_standin, api_key)
     monkeypatch.undo()
     config.cache_clear()
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if item_sizes.largest["bytes"]:
+        terminalreporter.write_line(item_sizes.summary())

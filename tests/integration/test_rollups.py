@@ -17,6 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from pyroaring import BitMap
 
 from customer_hub import rollup_reads
 from customer_hub.config import config
@@ -479,3 +480,72 @@ def test_inactive_accounts_lists_who_has_not_opened_the_hub(
         if c not in expected.last_opened or expected.last_opened[c] < cutoff
     }
     assert {a["customer_id"] for a in seen} == want
+
+
+def test_bitmaps_sharded_by_ordinal_give_the_same_figures(
+    played: Played, expected: Expected, stack: LocalStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With 8 ordinals per shard the scenario's accounts spread over many shard items; the OR
+    of every shard still gives the exact distinct counts (issue 18: items bounded at 10 M)."""
+    from customer_hub import metrics
+    from customer_hub.rollups import active_pk
+
+    monkeypatch.setattr(metrics, "SHARD_BITS", 3)
+    merchant = make_merchant(timezone=ZONE)
+    pump = _rollup_pump(stack)
+    pump.replay(_as_merchant(played.records, played.merchant.merchant_id, merchant.merchant_id))
+    assert pump.parked == 0
+    assert_rollups_match(merchant, expected)
+    items = list(Table(config().metrics_table).query_all(active_pk(merchant.merchant_id)))
+    shards = {str(i["sk"]).partition("#S")[2] for i in items}
+    assert len(shards) >= 3, shards
+    assert all(len(BitMap.deserialize(i["bitmap"])) <= 8 for i in items)
+
+
+def test_a_page_of_inactive_accounts_is_one_query_however_many_are_active(
+    api: InProcessApi, stack: LocalStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """3 000 accounts, 99 % active today: each page of the 30 idle ones costs one request."""
+    from customer_hub import clock
+    from customer_hub.rollups import idle_sk
+
+    merchant = make_merchant(timezone=ZONE)
+    table = Table(config().metrics_table)
+    now = clock.now()
+    recent, old = clock.iso(now - timedelta(hours=1)), clock.iso(now - timedelta(days=90))
+    items = []
+    for n in range(3000):
+        customer = f"{n:05d}"
+        last = None if n % 200 == 0 else old if n % 200 == 1 else recent
+        item = {"pk": accounts_pk(merchant.merchant_id), "sk": customer, "ordinal": n}
+        item |= {"email": f"c{n}@example.com", "idle_sk": idle_sk(customer, last)}
+        items.append(item | ({"last_opened_at": last} if last else {}))
+    client = table._client
+    for start in range(0, len(items), 25):
+        client.batch_write_item(
+            RequestItems={
+                table.name: [{"PutRequest": {"Item": serialize(i)}} for i in items[start:][:25]]
+            }
+        )
+    queries = []
+    real = Table.query
+
+    def counted(self: Table, *args: Any, **kwargs: Any) -> Any:
+        queries.append(kwargs.get("index"))
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Table, "query", counted)
+    monkeypatch.setattr("customer_hub.dashboard.ACCOUNTS_PAGE", 10)
+    pages = []
+    cursor = None
+    while True:
+        query = {"days": 30, **({"cursor": cursor} if cursor else {})}
+        pages.append(dashboard_body(api, merchant, "inactive-accounts", **query))
+        cursor = pages[-1]["next_cursor"]
+        if not cursor:
+            break
+    got = [a for page in pages for a in page["accounts"]]
+    want = {f"{n:05d}" for n in range(3000) if n % 200 in (0, 1)}
+    assert {a["customer_id"] for a in got} == want and len(got) == 30
+    assert got[0]["last_opened_at"] is None and got[-1]["last_opened_at"] == old
+    assert len(pages) <= 4 and queries == ["idle"] * len(pages)

@@ -10,6 +10,11 @@ Rules fixed here:
   `2**level` days (level 0..8, aligned on the proleptic Gregorian day ordinal) keeps a
   compressed bitmap of the ordinals active in it. A date range is the OR of the few blocks
   that cover it exactly (`covering_blocks`).
+- A block's bitmap is sharded by the high bits of the ordinal: shard `s` holds the ordinals
+  `s * 2**SHARD_BITS ..` of the block (`shard_sk`), so an item holds at most `2**SHARD_BITS`
+  ordinals whatever the merchant's size: at most 4 roaring containers of 8 KiB, about 32 KiB.
+  Shards never overlap, so the OR of a range stays exact; a read needs every shard below the
+  merchant's `next_ordinal` (`shard_count`).
 - Attribution window: a touch-point at `t` counts for an order at `o` when `o - 24h <= t < o`.
 """
 
@@ -28,6 +33,7 @@ from customer_hub.hub_events import SERVICE_INTERACTIONS, TOUCHPOINTS
 
 ATTRIBUTION_WINDOW = timedelta(hours=24)
 MAX_BLOCK_LEVEL = 8  # blocks of 1, 2, 4, ... 256 days
+SHARD_BITS = 18  # 262 144 ordinals per bitmap item: 4 roaring containers, <= ~33 KB
 COUPON_TOUCHPOINT = "coupon"
 
 
@@ -74,9 +80,19 @@ def covering_blocks(first: date, last: date) -> list[Block]:
     return blocks
 
 
-def block_sk(block: Block) -> str:
+def block_sk(block: Block, shard: int = 0) -> str:
+    """Shard 0 keeps the unsharded key, so bitmaps written before sharding stay readable."""
     level, start = block
-    return f"L{level}#{start:07d}"
+    return f"L{level}#{start:07d}" + (f"#S{shard:05d}" if shard else "")
+
+
+def shard_of(ordinal: int) -> int:
+    return ordinal >> SHARD_BITS
+
+
+def shard_count(next_ordinal: int) -> int:
+    """How many shards hold ordinals 0..next_ordinal-1 (at least one)."""
+    return max(1, -(-next_ordinal // (1 << SHARD_BITS)))
 
 
 # ------------------------------------------------------------------ orders and attribution

@@ -1,8 +1,10 @@
 """Reads of the roll-ups: day counters, exact active accounts, totals, report and accounts.
 
 Every read is a bounded number of small requests whatever the traffic: one Query for a range
-of day items (at most 366 + 366 small items), one BatchGetItem for the active-account blocks
-of one or more ranges, one GetItem for the totals.
+of day items (at most 366 + 366 small items), one GetItem for the totals, and for the
+active-account blocks of one or more ranges one BatchGetItem per 100 block shards: up to
+262 144 accounts (one shard) a 366-day range and its comparison need ~34 keys, so the
+requests grow with accounts / 2**SHARD_BITS, never with events.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 from pyroaring import BitMap
 
 from customer_hub.config import config
-from customer_hub.metrics import block_sk, covering_blocks
+from customer_hub.metrics import block_sk, covering_blocks, shard_count
 from customer_hub.rollups import TOTALS_SK, active_pk, day_pk, totals_pk
 from customer_hub.store import Table, key
 
@@ -39,14 +41,26 @@ def totals(merchant_id: str) -> dict[str, int]:
     return {k: int(v) for k, v in item.items() if k not in ("pk", "sk")}
 
 
-def active_accounts(merchant_id: str, ranges: Sequence[tuple[date, date]]) -> list[int]:
+def active_accounts(
+    merchant_id: str, ranges: Sequence[tuple[date, date]], next_ordinal: int | None = None
+) -> list[int]:
     """Exact distinct accounts that opened the hub in each range: OR of covering blocks.
 
-    All ranges are answered by one BatchGetItem (a 366-day range needs at most ~16 blocks).
+    Every shard of every covering block of all ranges, 100 keys per BatchGetItem (a 366-day
+    range needs at most ~17 blocks). `next_ordinal` (the totals item's) says how many shards
+    exist; it is read when not given.
     """
     table = _metrics()
     pk = active_pk(merchant_id)
-    wanted = {block_sk(b) for first, last in ranges for b in covering_blocks(first, last)}
+    if next_ordinal is None:
+        next_ordinal = int(totals(merchant_id).get("next_ordinal", 0))
+    shards = range(shard_count(next_ordinal))
+    wanted = {
+        block_sk(b, s)
+        for first, last in ranges
+        for b in covering_blocks(first, last)
+        for s in shards
+    }
     bitmaps: dict[str, BitMap] = {}
     keys = [key(pk, sk) for sk in sorted(wanted)]
     for start in range(0, len(keys), 100):
@@ -59,7 +73,10 @@ def active_accounts(merchant_id: str, ranges: Sequence[tuple[date, date]]) -> li
     counts = []
     for first, last in ranges:
         blocks = [
-            bitmaps[sk] for b in covering_blocks(first, last) if (sk := block_sk(b)) in bitmaps
+            bitmaps[sk]
+            for b in covering_blocks(first, last)
+            for s in shards
+            if (sk := block_sk(b, s)) in bitmaps
         ]
         counts.append(len(BitMap.union(*blocks)) if blocks else 0)
     return counts

@@ -18,8 +18,12 @@ Metrics-table layout (all keys scoped to one merchant):
 - `MERCHANT#m#DAY` / `YYYY-MM-DD` — day counters (`si_<type>`, `new_accounts`,
   `aov_orders`, `aov_revenue`, `revenue`);
 - `MERCHANT#m#TOTALS` / `TOTALS` — `accounts` (since launch), `next_ordinal`;
-- `MERCHANT#m#ACTIVE` / `L<level>#<first day ordinal>` — roaring bitmap of active ordinals;
-- `MERCHANT#m#ACCOUNT` / `<customer id>` — `ordinal`, `email`, `last_opened_at`, `created_at`;
+- `MERCHANT#m#ACTIVE` / `L<level>#<first day ordinal>[#S<shard>]` — roaring bitmap of the
+  active ordinals of one shard (`customer_hub.metrics.shard_of`; shard 0 has no suffix);
+- `MERCHANT#m#ACCOUNT` / `<customer id>` — `ordinal`, `email`, `last_opened_at`, `created_at`,
+  and `idle_sk` = `<last_opened_at>#<customer id>` (`-#<customer id>` before the first visit):
+  the sort key of the sparse index `IDLE_INDEX`, so the accounts not seen since a cutoff are
+  one Query range (`customer_hub.dashboard.inactive_accounts`);
 - `MERCHANT#m#CUST#<customer id>` / `TP#<at>#<event id>`, `ORDER#<at>#<order id>` — timeline;
 - `MERCHANT#m#REVENUE` / `<ordered at>#<order id>` — an order's attributed lines;
 - `<source item pk>` / `APPLIED` — a record's marker (TTL).
@@ -56,6 +60,7 @@ from customer_hub.metrics import (
     event_counters,
     local_day,
     order_counters,
+    shard_of,
 )
 from customer_hub.shopify import order_from_item
 from customer_hub.store import Table, deserialize, key, serialize, serialize_value
@@ -94,6 +99,14 @@ def revenue_pk(merchant_id: str) -> str:
 
 
 TOTALS_SK = "TOTALS"
+IDLE_INDEX = "idle"  # metrics table GSI: pk (the accounts partition) / idle_sk
+NEVER_OPENED = "-"  # sorts before any timestamp
+
+
+def idle_sk(customer_id: str, last_opened_at: str | None) -> str:
+    return f"{last_opened_at or NEVER_OPENED}#{customer_id}"
+
+
 MARKER_SK = "APPLIED"
 
 
@@ -205,6 +218,24 @@ def _canceled_codes(exc: Exception) -> list[str]:
     return [str(reason.get("Code") or "None") for reason in reasons]
 
 
+TRANSACTION_BYTES = 3_500_000  # TransactWriteItems carries at most 4 MB
+
+
+def _size_chunks(writes: list[dict[str, Any]]) -> Iterable[list[dict[str, Any]]]:
+    """Bitmap puts in transactions of at most 100 items and ~3.5 MB."""
+    chunk: list[dict[str, Any]] = []
+    size = 0
+    for write in writes:
+        item_size = len(write["Put"]["Item"]["bitmap"]["B"]) + 200
+        if chunk and (len(chunk) == TRANSACTION_LIMIT or size + item_size > TRANSACTION_BYTES):
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(write)
+        size += item_size
+    if chunk:
+        yield chunk
+
+
 def _backoff(attempt: int) -> None:
     time.sleep(min(0.5, 0.01 * (2**attempt)) * random.random())
 
@@ -255,8 +286,15 @@ class MerchantRollup:
                     WriteStats.writes += 1
 
     def _account_update(self, customer: str, account: dict[str, Any]) -> dict[str, Any]:
-        values: dict[str, Any] = {":c": customer, ":t": account["created_at"]}
-        expression = "SET customer_id = :c, created_at = if_not_exists(created_at, :t)"
+        values: dict[str, Any] = {
+            ":c": customer,
+            ":t": account["created_at"],
+            ":idle": idle_sk(customer, None),
+        }
+        expression = (
+            "SET customer_id = :c, created_at = if_not_exists(created_at, :t),"
+            " idle_sk = if_not_exists(idle_sk, :idle)"
+        )
         if account.get("email"):
             expression += ", email = if_not_exists(email, :e)"
             values[":e"] = account["email"]
@@ -345,9 +383,10 @@ class MerchantRollup:
         expression = "SET customer_id = :c, ordinal = :o"
         condition = "ordinal = :o" if known else "attribute_not_exists(ordinal)"
         if later:
-            expression += ", last_opened_at = :t"
+            expression += ", last_opened_at = :t, idle_sk = :idle"
             condition += " AND (attribute_not_exists(last_opened_at) OR last_opened_at < :t)"
             values[":t"] = at
+            values[":idle"] = idle_sk(customer, at)
         if email:
             expression += ", email = :e"
             values[":e"] = email
@@ -370,8 +409,8 @@ class MerchantRollup:
             attributes = self.table.update(
                 accounts_pk(self.mid),
                 customer,
-                expression + ", last_opened_at = :t",
-                values=values,
+                expression + ", last_opened_at = :t, idle_sk = :idle",
+                values={**values, ":idle": idle_sk(customer, at)},
                 condition="attribute_not_exists(last_opened_at) OR last_opened_at < :t",
                 return_values="ALL_NEW",
             )
@@ -390,12 +429,17 @@ class MerchantRollup:
 
     # -------------------------------------------------------------- active bitmaps
     def _bitmaps(self, active: dict[date, set[int]]) -> None:
-        """OR the batch's ordinals into every block of their days: one read and one
-        transaction per 100 blocks, each block guarded by its version (optimistic lock)."""
+        """OR the batch's ordinals into every block shard of their days: one read per 100
+        shards and one transaction per 100 shards (or per ~3.5 MB of bitmaps: the 4 MB
+        transaction limit), each shard guarded by its version (optimistic lock)."""
         additions: dict[str, BitMap] = defaultdict(BitMap)
         for day, ordinals in active.items():
+            by_shard: dict[int, list[int]] = defaultdict(list)
+            for ordinal in ordinals:
+                by_shard[shard_of(ordinal)].append(ordinal)
             for block in blocks_of_day(day):
-                additions[block_sk(block)] |= BitMap(ordinals)
+                for shard, members in by_shard.items():
+                    additions[block_sk(block, shard)] |= BitMap(members)
         pending = sorted(additions)
         pk = active_pk(self.mid)
         for attempt in range(ATTEMPTS):
@@ -412,9 +456,9 @@ class MerchantRollup:
                 if additions[sk] - bitmap:  # a redelivery finds every bit already set
                     writes.append(self._bitmap_put(pk, sk, bitmap | additions[sk], current))
             conflicted = False
-            for chunk_start in range(0, len(writes), TRANSACTION_LIMIT):
+            for chunk in _size_chunks(writes):
                 try:
-                    self._transact(writes[chunk_start : chunk_start + TRANSACTION_LIMIT])
+                    self._transact(chunk)
                 except self.client.exceptions.TransactionCanceledException:
                     conflicted = True
             if not conflicted:

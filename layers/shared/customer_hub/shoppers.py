@@ -1,8 +1,8 @@
 """What the storefront routes read for one shopper: the program, their Smile customer and coupons.
 
-A warm read costs two DynamoDB requests (the shopper's email and shopper partitions); the
-merchant profile and the program are cached in the warm container. A snapshot older than
-`SNAPSHOT_MAX_AGE_SECONDS` is refreshed from Smile within a tight budget first
+A warm read costs one DynamoDB request (the shopper's email partition; the shopper partition,
+the merchant profile and the program are cached in the warm container for a bounded age).
+A snapshot older than `SNAPSHOT_MAX_AGE_SECONDS` is refreshed from Smile within a tight budget first
 (`customer_hub.freshness`), falling back to the snapshot when Smile is slow or down.
 """
 
@@ -56,7 +56,9 @@ def load(merchant: Merchant, shopper: Customer | None, *, need_program: bool = T
     program = require_program(merchant) if need_program else Program()
     view = load_shopper(merchant.merchant_id, shopper.email, shopper.shopify_customer_id)
     stored = choose_customer(view.customers)
-    customer, coupon_list = freshness.refreshed(merchant, shopper, stored, view.coupons)
+    customer, coupon_list = freshness.refreshed(
+        merchant, shopper, stored, view.coupons, view.looked_up_at
+    )
     if customer is not None and stored is not None:
         # A refresh rewrote Smile's fields only: the item's redemption holds still stand, and
         # every storefront balance excludes the points they hold.

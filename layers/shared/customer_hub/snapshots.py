@@ -22,12 +22,19 @@ A snapshot write (sync, read-through refresh) updates only the Smile fields, so 
 live hold; a hold stops counting once a snapshot read from Smile after the redemption's outcome
 became final (`HOLD_OUTCOME_FINAL_SECONDS` after it began) shows what Smile did (`live_holds`).
 
-A shopper's read is therefore one Query per partition (email, shopper). Writes never move an
-item backwards: a snapshot carrying an older Smile `updated_at` than the stored one is ignored.
+A shopper's read is therefore one Query of the email partition, plus one of the shopper
+partition when this container has not cached it (`SHOPPER_CACHE_SECONDS`). The email partition
+may also hold `LOOKUP` (`checked_at`, TTL `expires_at`): Smile had no customer with that email
+when a logged-in shopper without a snapshot was looked up (`customer_hub.freshness`).
+Writes never move an item backwards: a snapshot carrying an older Smile `updated_at` than the
+stored one is ignored.
 """
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import OrderedDict
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -367,6 +374,7 @@ def save_coupon(merchant_id: str, email: str, coupon: CouponRecord) -> bool:
     """
     written = _update_coupon_if_newer(email_pk(merchant_id, email), coupon)
     if coupon.shopify_customer_id:
+        _forget_shopper(merchant_id, coupon.shopify_customer_id)
         shopper = _update_coupon_if_newer(
             shopper_pk(merchant_id, coupon.shopify_customer_id), coupon
         )
@@ -423,12 +431,64 @@ def index_coupon_code(
 class ShopperView(BaseModel):
     customers: list[CustomerSnapshot]
     coupons: list[CouponRecord]
+    looked_up_at: str | None = None  # when Smile last had no customer with this email
+
+
+# The shopper partition only adds coupons bound to the shopper under an earlier email (the
+# current email's partition, read on every view, holds the Smile customer and every coupon
+# redeemed or issued under it): it is cached per warm container for a bounded age, so a warm
+# view is one Query. Bounded in size too (least recently used shoppers dropped first).
+SHOPPER_CACHE_SECONDS = 60
+SHOPPER_CACHE_SIZE = 4096
+_shopper_cache: OrderedDict[tuple[str, str], tuple[float, list[CouponRecord]]] = OrderedDict()
+_shopper_lock = threading.Lock()
+
+
+def _shopper_coupons(
+    table: Table, merchant_id: str, shopify_customer_id: str
+) -> list[CouponRecord]:
+    wanted = (merchant_id, shopify_customer_id)
+    with _shopper_lock:
+        cached = _shopper_cache.get(wanted)
+        if cached and cached[0] > time.monotonic():
+            _shopper_cache.move_to_end(wanted)
+            return cached[1]
+    coupons = [
+        CouponRecord.model_validate(item)
+        for item in table.query_all(
+            shopper_pk(merchant_id, shopify_customer_id), sk_prefix="COUPON#"
+        )
+    ]
+    with _shopper_lock:
+        _shopper_cache[wanted] = (time.monotonic() + SHOPPER_CACHE_SECONDS, coupons)
+        _shopper_cache.move_to_end(wanted)
+        while len(_shopper_cache) > SHOPPER_CACHE_SIZE:
+            _shopper_cache.popitem(last=False)
+    return coupons
+
+
+def forget_shoppers() -> None:
+    with _shopper_lock:
+        _shopper_cache.clear()
+
+
+def _forget_shopper(merchant_id: str, shopify_customer_id: str) -> None:
+    """This container wrote to the shopper partition: its next read must see the write."""
+    with _shopper_lock:
+        _shopper_cache.pop((merchant_id, shopify_customer_id), None)
+
+
+# A lookup of the email in Smile that found no customer (`customer_hub.freshness`): stored in
+# the email partition, so the next views (any container) read it with the snapshot.
+LOOKUP_SK = "LOOKUP"
 
 
 def load_shopper(merchant_id: str, email: str, shopify_customer_id: str) -> ShopperView:
-    """Everything stored for one shopper: two Query requests (email and shopper partitions)."""
+    """Everything stored for one shopper: one Query of the email partition, plus the shopper
+    partition when it is not cached in this container (`SHOPPER_CACHE_SECONDS`)."""
     customers: list[CustomerSnapshot] = []
     coupons: dict[int, CouponRecord] = {}
+    looked_up_at: str | None = None
     table = _data()
     for item in table.query_all(email_pk(merchant_id, email)):
         if item["sk"].startswith("CUSTOMER#"):
@@ -436,12 +496,28 @@ def load_shopper(merchant_id: str, email: str, shopify_customer_id: str) -> Shop
         elif item["sk"].startswith("COUPON#"):
             coupon = CouponRecord.model_validate(item)
             coupons[coupon.fulfillment_id] = coupon
-    for item in table.query_all(shopper_pk(merchant_id, shopify_customer_id), sk_prefix="COUPON#"):
-        coupon = CouponRecord.model_validate(item)
+        elif item["sk"] == LOOKUP_SK:
+            looked_up_at = str(item.get("checked_at") or "") or None
+    for coupon in _shopper_coupons(table, merchant_id, shopify_customer_id):
         known = coupons.get(coupon.fulfillment_id)
-        if known is None or known.updated_at <= coupon.updated_at:
+        # On a tie the email partition's copy (read just now) wins over a cached one.
+        if known is None or known.updated_at < coupon.updated_at:
             coupons[coupon.fulfillment_id] = coupon
-    return ShopperView(customers=customers, coupons=list(coupons.values()))
+    return ShopperView(
+        customers=customers, coupons=list(coupons.values()), looked_up_at=looked_up_at
+    )
+
+
+def save_lookup_miss(merchant_id: str, email: str, checked_at: str, expires_at: int) -> None:
+    """Smile has no customer with this email (as of `checked_at`); TTL removes the note."""
+    _data().put(
+        {
+            "pk": email_pk(merchant_id, email),
+            "sk": LOOKUP_SK,
+            "checked_at": checked_at,
+            "expires_at": expires_at,
+        }
+    )
 
 
 def choose_customer(customers: list[CustomerSnapshot]) -> CustomerSnapshot | None:

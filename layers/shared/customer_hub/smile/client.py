@@ -51,7 +51,9 @@ from customer_hub.smile.models import (
 from customer_hub.smile.ratelimit import (
     SMILE_REQUESTS_PER_SECOND,
     WINDOW_MARGIN_SECONDS,
+    Priority,
     RateLimiter,
+    SharedRateLimiter,
     limiter_for,
 )
 
@@ -156,7 +158,8 @@ class SmileClient:
         timeouts: Timeouts | None = None,
         retry: RetryPolicy | None = None,
         rate_per_second: int = SMILE_REQUESTS_PER_SECOND,
-        limiter: RateLimiter | None = None,
+        limiter: RateLimiter | SharedRateLimiter | None = None,
+        priority: Priority = "interactive",
         transport: httpx.BaseTransport | None = None,
         event_hooks: Mapping[str, list[Callable[..., Any]]] | None = None,
         sleep: Callable[[float], None] = time.sleep,
@@ -168,6 +171,9 @@ class SmileClient:
         self.retry = retry or RetryPolicy()
         self.limiter = limiter or limiter_for(api_key, rate_per_second, 1.0 + WINDOW_MARGIN_SECONDS)
         self._sleep = sleep
+        # The limiter's priority of this client's reads; a POST (a purchase, a points
+        # transaction: a redemption or its compensation) always goes first ("urgent").
+        self.priority: Priority = priority
         self.requests_made = 0
         self._count_lock = threading.Lock()
         import httpx
@@ -203,7 +209,7 @@ class SmileClient:
 
     # ------------------------------------------------------------------ transport
     def _send(self, method: str, path: str, params: Mapping[str, Any] | None, body: Any) -> Any:
-        self.limiter.acquire()
+        self.limiter.acquire("urgent" if method == "POST" else self.priority)
         with self._count_lock:
             self.requests_made += 1
         return self._http.request(

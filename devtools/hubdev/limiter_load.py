@@ -1,0 +1,203 @@
+"""Load on one Smile key from many limiter instances, measured where Smile would measure it.
+
+The Smile stand-in runs in a process of its own (its arrival times are not skewed by whatever
+else the caller's process runs, e.g. the moto server), and `processes` worker processes run
+`threads` limiter instances each (one instance per thread, as separate Lambda instances would
+have), all calling Smile on one key through `SharedRateLimiter` in the DynamoDB table `table`
+(the endpoint comes from AWS_ENDPOINT_URL). Used by tests/integration/test_smile_limiter.py
+and bench/bench_limiter.py.
+
+    python -m hubdev.limiter_load standin          # prints its URL, serves until stdin closes
+    python -m hubdev.limiter_load worker <args>    # see `_worker`
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class LoadResult:
+    arrivals: list[float]  # seconds since the first arrival, in arrival order
+    statuses: list[int]
+    max_per_second: int  # the most arrivals in any 1-second window
+    grants: int = 0
+    limiter_requests: int = 0  # DynamoDB requests of the limiters
+    fallbacks: int = 0
+    late: int = 0
+    errors: list[str] = field(default_factory=list)
+    waits: dict[str, list[float]] = field(default_factory=dict)
+
+    @property
+    def throughput(self) -> float:
+        span = self.arrivals[-1] - self.arrivals[0] if len(self.arrivals) > 1 else 0.0
+        return (len(self.arrivals) - 1) / span if span else 0.0
+
+    @property
+    def requests_per_grant(self) -> float:
+        return self.limiter_requests / self.grants if self.grants else 0.0
+
+
+def _env() -> dict[str, str]:
+    paths = [str(ROOT / p) for p in ("layers/shared", "devtools", ".")]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
+    env.pop("SMILE_RATE_LIMIT", None)  # limiters are chosen explicitly (`limiter`)
+    return env
+
+
+def _standin() -> None:
+    from hubdev.smile_standin import SmileStandIn
+
+    api_key = sys.stdin.readline().strip()
+    with SmileStandIn() as standin:
+        account = standin.add_account(api_key)
+        print(standin.url, flush=True)
+        sys.stdin.read()  # until the caller closes stdin
+        logged = standin.requests(account)
+        print(
+            json.dumps(
+                {
+                    "at": [r.at for r in logged],
+                    "statuses": [r.status for r in logged],
+                    "max": standin.max_requests_in_window(account, 1.0),
+                }
+            ),
+            flush=True,
+        )
+
+
+def _worker(argv: list[str]) -> None:
+    from customer_hub.smile.client import RetryPolicy, SmileClient
+    from customer_hub.smile.ratelimit import LimiterStats, SharedRateLimiter
+
+    table, digest, api_key, url, seconds, threads, priorities, shared = argv
+    kinds = priorities.split(",")
+    # "local": the per-process limiter of before (threads of one process share it)
+    errors: list[str] = []
+    waits: dict[str, list[float]] = {}
+    clients = [
+        SmileClient(
+            api_key,
+            base_url=url,
+            limiter=SharedRateLimiter(table, digest) if shared == "shared" else None,
+            priority=kinds[n % len(kinds)],  # type: ignore[arg-type]
+            retry=RetryPolicy(max_attempts=1),
+        )
+        for n in range(int(threads))
+    ]
+    print("ready", flush=True)
+    start = float(sys.stdin.readline())
+    lock = threading.Lock()
+
+    def work(smile: SmileClient) -> None:
+        time.sleep(max(0.0, start - time.time()))
+        while time.time() < start + float(seconds):
+            began = time.monotonic()
+            try:
+                if smile.priority == "urgent":
+                    smile.request("POST", "/points_settings_probe", retry_unsafe=False)
+                else:
+                    smile.get_points_settings()
+            except Exception as exc:
+                if smile.priority != "urgent" or "NotFound" not in type(exc).__name__:
+                    with lock:
+                        errors.append(type(exc).__name__)
+            with lock:
+                waits.setdefault(smile.priority, []).append(time.monotonic() - began)
+            if smile.priority == "urgent":
+                time.sleep(1.0)  # a redemption now and then, not a flood
+        smile.close()
+
+    workers = [threading.Thread(target=work, args=(c,)) for c in clients]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    print(
+        json.dumps(
+            {
+                "grants": LimiterStats.grants,
+                "requests": LimiterStats.dynamodb_requests,
+                "fallbacks": LimiterStats.fallbacks,
+                "late": LimiterStats.late,
+                "errors": errors,
+                "waits": waits,
+            }
+        ),
+        flush=True,
+    )
+
+
+def run_load(
+    table: str,
+    *,
+    processes: int,
+    threads: int,
+    seconds: float,
+    priorities: tuple[str, ...] = ("background",),
+    limiter: str = "shared",
+) -> LoadResult:
+    """Run the load on a fresh key and return what the stand-in saw and the limiters did."""
+    import hashlib
+
+    api_key = f"sk_test_{uuid.uuid4().hex}"
+    digest = hashlib.sha256(api_key.encode()).hexdigest()
+    launch = [sys.executable, "-m", "hubdev.limiter_load"]
+    pipes = {"stdin": subprocess.PIPE, "stdout": subprocess.PIPE, "text": True}
+    standin = subprocess.Popen([*launch, "standin"], env=_env(), **pipes)  # type: ignore[call-overload]
+    assert standin.stdin is not None and standin.stdout is not None
+    standin.stdin.write(api_key + "\n")
+    standin.stdin.flush()
+    url = standin.stdout.readline().strip()
+    args = [table, digest, api_key, url, str(seconds), str(threads), ",".join(priorities), limiter]
+    workers = [
+        subprocess.Popen([*launch, "worker", *args], env=_env(), **pipes)  # type: ignore[call-overload]
+        for _ in range(processes)
+    ]
+    for worker in workers:
+        assert worker.stdout.readline().strip() == "ready"
+    begin = f"{time.time() + 0.5}\n"  # every process imported and ready: start together
+    for worker in workers:
+        worker.stdin.write(begin)
+        worker.stdin.close()
+    reports = []
+    for worker in workers:
+        out = worker.stdout.read()
+        worker.wait(timeout=seconds + 60)
+        reports.append(json.loads(out.strip().splitlines()[-1]))
+    standin.stdin.close()
+    seen: dict[str, Any] = json.loads(standin.stdout.read().strip().splitlines()[-1])
+    standin.wait(timeout=30)
+    first = seen["at"][0] if seen["at"] else 0.0
+    result = LoadResult(
+        arrivals=[at - first for at in seen["at"]],
+        statuses=seen["statuses"],
+        max_per_second=int(seen["max"]),
+    )
+    for report in reports:
+        result.grants += report["grants"]
+        result.limiter_requests += report["requests"]
+        result.fallbacks += report["fallbacks"]
+        result.late += report["late"]
+        result.errors += report["errors"]
+        for kind, waits in report["waits"].items():
+            result.waits.setdefault(kind, []).extend(waits)
+    return result
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["standin"]:
+        _standin()
+    else:
+        _worker(sys.argv[2:])
