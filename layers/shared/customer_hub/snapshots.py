@@ -32,9 +32,6 @@ stored one is ignored.
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import OrderedDict
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -440,42 +437,33 @@ class ShopperView(BaseModel):
 # view is one Query. Bounded in size too (least recently used shoppers dropped first).
 SHOPPER_CACHE_SECONDS = 60
 SHOPPER_CACHE_SIZE = 4096
-_shopper_cache: OrderedDict[tuple[str, str], tuple[float, list[CouponRecord]]] = OrderedDict()
-_shopper_lock = threading.Lock()
+_shopper_cache: ExpiringLru[tuple[str, str], list[CouponRecord]] = ExpiringLru(SHOPPER_CACHE_SIZE)
 
 
 def _shopper_coupons(
     table: Table, merchant_id: str, shopify_customer_id: str
 ) -> list[CouponRecord]:
     wanted = (merchant_id, shopify_customer_id)
-    with _shopper_lock:
-        cached = _shopper_cache.get(wanted)
-        if cached and cached[0] > time.monotonic():
-            _shopper_cache.move_to_end(wanted)
-            return cached[1]
+    cached = _shopper_cache.get(wanted)
+    if not isinstance(cached, Missing):
+        return cached
     coupons = [
         CouponRecord.model_validate(item)
         for item in table.query_all(
             shopper_pk(merchant_id, shopify_customer_id), sk_prefix="COUPON#"
         )
     ]
-    with _shopper_lock:
-        _shopper_cache[wanted] = (time.monotonic() + SHOPPER_CACHE_SECONDS, coupons)
-        _shopper_cache.move_to_end(wanted)
-        while len(_shopper_cache) > SHOPPER_CACHE_SIZE:
-            _shopper_cache.popitem(last=False)
+    _shopper_cache.put(wanted, coupons, SHOPPER_CACHE_SECONDS)
     return coupons
 
 
 def forget_shoppers() -> None:
-    with _shopper_lock:
-        _shopper_cache.clear()
+    _shopper_cache.clear()
 
 
 def _forget_shopper(merchant_id: str, shopify_customer_id: str) -> None:
     """This container wrote to the shopper partition: its next read must see the write."""
-    with _shopper_lock:
-        _shopper_cache.pop((merchant_id, shopify_customer_id), None)
+    _shopper_cache.pop((merchant_id, shopify_customer_id))
 
 
 # A lookup of the email in Smile that found no customer (`customer_hub.freshness`): stored in
