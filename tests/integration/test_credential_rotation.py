@@ -16,9 +16,10 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
+import jwt
 import pytest
 
-from customer_hub import clock, secrets
+from customer_hub import clock, identity, secrets
 from customer_hub.merchants import CreatedMerchant
 from hubdev.server import LocalServer
 from hubdev.stack import LocalStack
@@ -42,7 +43,8 @@ def call(
 ) -> tuple[int, dict[str, str], Any]:
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(base_url + path, data=data, method=method)
-    request.add_header("Authorization", f"Bearer {bearer}")
+    if bearer:
+        request.add_header("Authorization", f"Bearer {bearer}")
     if data is not None:
         request.add_header("Content-Type", "application/json")
     try:
@@ -182,3 +184,38 @@ def test_hub_merchants_rotate_prints_the_new_key_once(
     assert call(base_url, "GET", "/v1/admin/settings", printed["api_key"])[0] == 200
     monkeypatch.delenv("HUB_API_KEY")
     assert cli.main(["merchants", "rotate", "--url", base_url, "--credential", "api_key"]) == 2
+
+
+def test_a_theme_signed_with_the_previous_token_secret_gets_sessions_for_an_hour(
+    base_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Themes sign with the secret in their metafield: after a rotation, until the operator
+    updates it, shoppers still get sessions (signed with the new secret) — for the hour only."""
+    merchant = make_merchant()
+    old_secret = merchant.customer_token_secret
+    rotate = "/v1/admin/credentials/customer_token_secret/rotate"
+    body = call(base_url, "POST", rotate, merchant.api_key)[2]
+    until = clock.parse_iso(body["previous_valid_until"])
+
+    def session(secret: str) -> tuple[int, Any]:
+        issued = int(clock.now().timestamp())
+        fields = (merchant.merchant_id, "7002", issued, "theme@example.com")
+        signed = {
+            "customer_id": "7002",
+            "email": "theme@example.com",
+            "issued_at": issued,
+            "signature": identity.session_signature(secret, *fields),
+        }
+        path = f"/v1/shops/{merchant.merchant_id}/hub/session"
+        status, _, answer = call(base_url, "POST", path, "", signed)
+        return status, answer
+
+    status, answer = session(old_secret)
+    assert status == 200, answer
+    new_secret = body["customer_token_secret"]
+    token_claims = jwt.decode(answer["customer_token"], new_secret, algorithms=["HS256"])
+    assert token_claims["sub"] == "7002"  # the token is signed with the new secret
+    assert session(body["customer_token_secret"])[0] == 200
+    at(monkeypatch, until + timedelta(seconds=1))
+    assert session(old_secret)[0] == 401
+    assert session(body["customer_token_secret"])[0] == 200

@@ -13,7 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt
 from customer_hub import clock, identity
 from customer_hub.merchants import Merchant
 from customer_hub.problems import Unauthorized
-from customer_hub.secrets import merchant_credentials
+from customer_hub.secrets import CACHE_SECONDS, merchant_credentials
+from customer_hub.shopper_tokens import REREAD_AFTER_SECONDS
 
 logger = Logger()
 
@@ -41,25 +42,22 @@ class SessionRequest(BaseModel):
 
 def exchange(merchant: Merchant, request: SessionRequest) -> dict[str, Any]:
     """A customer token (1 hour) for a valid theme signature; 401 for anything else."""
-    credentials = merchant_credentials(merchant.merchant_id)
-    if credentials is None:
-        raise Unauthorized("This shop cannot verify storefront sessions.")
-    secret = credentials.customer_token_secret.get_secret_value()
     moment = clock.now().replace(microsecond=0)
     now = int(moment.timestamp())
-    try:
-        identity.verify_session(
-            secret,
-            merchant.merchant_id,
-            request.customer_id,
-            request.issued_at,
-            request.email,
-            request.signature,
-            now=now,
-        )
-    except identity.InvalidSession as exc:
-        logger.info("storefront session refused", extra={"reason": str(exc)})
-        raise Unauthorized("The signed session is invalid or expired; reload the page.") from exc
+    # After a rotation the theme's metafield may still hold the previous secret: it signs
+    # sessions until `previous_valid_until`; the token is always signed with the current one.
+    # A warm container may hold secrets from before a rotation: on a mismatch they are read
+    # again once, as for customer tokens (`customer_hub.shopper_tokens`).
+    for max_age in (CACHE_SECONDS, REREAD_AFTER_SECONDS):
+        credentials = merchant_credentials(merchant.merchant_id, max_age=max_age)
+        if credentials is None:
+            raise Unauthorized("This shop cannot verify storefront sessions.")
+        secrets = credentials.token_secrets(moment)
+        if any(_signed_with(secret, merchant, request, now) for secret in secrets):
+            break
+    else:
+        raise Unauthorized("The signed session is invalid or expired; reload the page.")
+    secret = secrets[0]
     lifetime = identity.SESSION_TOKEN_LIFETIME
     token = identity.mint_customer_token(
         merchant.merchant_id,
@@ -73,3 +71,20 @@ def exchange(merchant: Merchant, request: SessionRequest) -> dict[str, Any]:
         "customer_token": token,
         "expires_at": clock.iso(moment + timedelta(seconds=lifetime)),
     }
+
+
+def _signed_with(secret: str, merchant: Merchant, request: SessionRequest, now: int) -> bool:
+    try:
+        identity.verify_session(
+            secret,
+            merchant.merchant_id,
+            request.customer_id,
+            request.issued_at,
+            request.email,
+            request.signature,
+            now=now,
+        )
+    except identity.InvalidSession as exc:
+        logger.info("storefront session refused", extra={"reason": str(exc)})
+        return False
+    return True
