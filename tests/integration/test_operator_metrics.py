@@ -43,16 +43,24 @@ def test_redemptions_and_smile_requests_are_counted_by_outcome(
     poor = redeem(api, shop, shop.shopper(balance=0), 11)
     assert poor.status >= 400
     slug = poor.json["type"].rsplit("/", 1)[-1]
-    shop.account.faults.update({"down": True, "paths": ["/points_products"]})
-    try:
-        down = redeem(api, shop, shop.shopper(balance=1000), 12, key=str(uuid.uuid4()))
-    finally:
-        shop.account.faults.update({"down": False, "fail_next": [], "paths": []})
-    assert down.status == 503
+    # Smile answers 503: it did not act (upstream-unavailable). The connection drops once the
+    # purchase was sent: it may have acted (redemption-unconfirmed).
+    for faults, outcome in (
+        ({"fail_next": [503, 503, 503, 503]}, "upstream-unavailable"),
+        ({"down": True}, "redemption-unconfirmed"),
+    ):
+        shop.account.faults.update({**faults, "paths": ["/points_products"]})
+        try:
+            failed = redeem(api, shop, shop.shopper(balance=1000), 12, key=str(uuid.uuid4()))
+        finally:
+            shop.account.faults.update({"down": False, "fail_next": [], "paths": []})
+        assert failed.status == 503
+        assert failed.json["type"].rsplit("/", 1)[-1] == outcome
     counts = emf_counts(capsys.readouterr().out)
     assert counts[("Redemptions", "redeemed")] == 1, counts
     assert counts[("Redemptions", slug)] == 1, counts
     assert counts[("Redemptions", "upstream-unavailable")] == 1, counts
+    assert counts[("Redemptions", "redemption-unconfirmed")] == 1, counts
     assert counts[("SmileRequests", "ok")] >= 1, counts
     assert counts[("SmileRequests", "failed")] >= 1, counts
 
