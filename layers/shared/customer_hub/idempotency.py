@@ -140,12 +140,6 @@ def _owned(
         return  # another request took the record over after our lease lapsed
 
 
-def record_intent(claim: Claim, intent: dict[str, Any]) -> None:
-    """Written before Smile is called: what a retry must reconcile if this attempt dies."""
-    _owned(claim, "SET intent = :intent", {":intent": intent})
-    claim.record["intent"] = intent
-
-
 def complete(claim: Claim, response: dict[str, Any]) -> None:
     _owned(
         claim,
