@@ -219,3 +219,30 @@ def test_a_theme_signed_with_the_previous_token_secret_gets_sessions_for_an_hour
     at(monkeypatch, until + timedelta(seconds=1))
     assert session(old_secret)[0] == 401
     assert session(body["customer_token_secret"])[0] == 200
+
+
+def test_a_second_token_secret_rotation_keeps_the_first_ones_promise(
+    base_url: str, api: InProcessApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    merchant = make_merchant()
+    launch(api, merchant)
+    rotate = "/v1/admin/credentials/customer_token_secret/rotate"
+
+    def send_events(secret: str) -> int:
+        events = f"/v1/shops/{merchant.merchant_id}/hub/events"
+        batch = [
+            {"id": uuid.uuid4().hex, "type": "hub_opened", "occurred_at": clock.iso(clock.now())}
+        ]
+        return call(base_url, "POST", events, _token(merchant, secret), {"events": batch})[0]
+
+    first = merchant.customer_token_secret
+    one = call(base_url, "POST", rotate, merchant.api_key)[2]
+    at(monkeypatch, clock.now() + timedelta(minutes=30))
+    two = call(base_url, "POST", rotate, merchant.api_key)[2]
+    second, third = one["customer_token_secret"], two["customer_token_secret"]
+    assert {send_events(s) for s in (first, second, third)} == {202}
+    at(monkeypatch, clock.parse_iso(one["previous_valid_until"]) + timedelta(seconds=1))
+    assert send_events(first) == 401
+    assert send_events(second) == 202 and send_events(third) == 202
+    at(monkeypatch, clock.parse_iso(two["previous_valid_until"]) + timedelta(seconds=1))
+    assert send_events(second) == 401 and send_events(third) == 202

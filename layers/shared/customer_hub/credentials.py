@@ -19,7 +19,12 @@ from customer_hub.config import config
 from customer_hub.identity import hash_api_key, new_api_key, new_secret
 from customer_hub.merchants import PROFILE_SK, merchant_pk
 from customer_hub.problems import Conflict, Forbidden, NotFound
-from customer_hub.secrets import credentials_secret_name, put_secret, read_secret
+from customer_hub.secrets import (
+    MerchantCredentials,
+    credentials_secret_name,
+    put_secret,
+    read_secret,
+)
 from customer_hub.store import Table, serialize, serialize_value
 
 CredentialName = Literal["api_key", "customer_token_secret"]
@@ -117,14 +122,19 @@ def _rotate_token_secret(merchant_id: str, until: datetime) -> str:
     current = read_secret(name, max_age=0)
     if not current or not current.get("customer_token_secret"):
         raise NotFound("This merchant has no customer token secret.")
+    credentials = MerchantCredentials.model_validate(current)
+    previous = [
+        {"secret": p.secret.get_secret_value(), "valid_until": p.valid_until}
+        for p in credentials.still_valid(clock.now())
+    ]
+    previous.append({"secret": current["customer_token_secret"], "valid_until": clock.iso(until)})
     secret = new_secret()
     put_secret(
         name,
         {
             **current,
             "customer_token_secret": secret,
-            "previous_customer_token_secret": current["customer_token_secret"],
-            "previous_valid_until": clock.iso(until),
+            "previous_customer_token_secrets": previous,
         },
     )
     return secret

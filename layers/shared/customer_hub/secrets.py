@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 from datetime import datetime
+from typing import Any
 
 from aws_lambda_powertools import Logger
 from botocore.exceptions import BotoCoreError, ClientError
@@ -29,21 +30,28 @@ NOT_FOUND = "ResourceNotFoundException"
 logger = Logger()
 
 
+class PreviousTokenSecret(BaseModel):
+    secret: SecretStr
+    valid_until: str  # UTC ISO 8601
+
+
 class MerchantCredentials(BaseModel):
     customer_token_secret: SecretStr
     webhook_secret: SecretStr
-    # Set by a rotation (`customer_hub.credentials`): the secret tokens may still be signed
-    # with, until `previous_valid_until` (UTC ISO 8601).
-    previous_customer_token_secret: SecretStr | None = None
-    previous_valid_until: str | None = None
+    # Set by rotations (`customer_hub.credentials`): secrets tokens may still be signed with,
+    # each until its own end (a second rotation within the hour keeps the first one's promise).
+    previous_customer_token_secrets: list[PreviousTokenSecret] = []
 
     def token_secrets(self, now: datetime) -> list[str]:
         """The secrets a customer token may be signed with at `now`: the current one first."""
-        secrets = [self.customer_token_secret.get_secret_value()]
-        previous, until = self.previous_customer_token_secret, self.previous_valid_until
-        if previous is not None and until is not None and now < clock.parse_iso(until):
-            secrets.append(previous.get_secret_value())
-        return secrets
+        return [self.customer_token_secret.get_secret_value()] + [
+            p.secret.get_secret_value() for p in self.still_valid(now)
+        ]
+
+    def still_valid(self, now: datetime) -> list[PreviousTokenSecret]:
+        return [
+            p for p in self.previous_customer_token_secrets if now < clock.parse_iso(p.valid_until)
+        ]
 
 
 def _now() -> float:
@@ -53,7 +61,7 @@ def _now() -> float:
 
 # name → (Unix time it was read, value); misses are not cached (a secret created a moment
 # later is found at once).
-_cache: ExpiringLru[str, tuple[float, dict[str, str]]] = ExpiringLru(CACHE_ENTRIES, clock=_now)
+_cache: ExpiringLru[str, tuple[float, dict[str, Any]]] = ExpiringLru(CACHE_ENTRIES, clock=_now)
 
 
 def credentials_secret_name(merchant_id: str) -> str:
@@ -81,7 +89,7 @@ def _unavailable(exc: Exception) -> ServiceBusy:
     return secrets_unavailable()
 
 
-def create_secret(name: str, value: dict[str, str]) -> None:
+def create_secret(name: str, value: dict[str, Any]) -> None:
     client("secretsmanager").create_secret(
         Name=name,
         SecretString=json.dumps(value),
@@ -89,7 +97,7 @@ def create_secret(name: str, value: dict[str, str]) -> None:
     )
 
 
-def put_secret(name: str, value: dict[str, str]) -> None:
+def put_secret(name: str, value: dict[str, Any]) -> None:
     """Create or replace a secret's value."""
     sm = client("secretsmanager")
     try:
@@ -106,7 +114,7 @@ def delete_secret(name: str) -> None:
     _cache.pop(name)
 
 
-def read_secret(name: str, *, max_age: float = CACHE_SECONDS) -> dict[str, str] | None:
+def read_secret(name: str, *, max_age: float = CACHE_SECONDS) -> dict[str, Any] | None:
     """A JSON secret, cached in the warm container for up to `max_age` seconds; None when it
     does not exist. Any other failure of Secrets Manager (throttled, unreachable, refused) is a
     503 `temporarily-unavailable` (`ServiceBusy`), never "no secret"."""
