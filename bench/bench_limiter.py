@@ -131,7 +131,7 @@ def run() -> str:
                     "429s",
                     "requests/s",
                     "limiter DynamoDB requests per Smile request",
-                    "slots missed (woke > 80 ms late)",
+                    "slots missed (woke > 40 ms late)",
                     "wait s p50 / p99 by priority",
                 ],
                 rows,
@@ -141,7 +141,7 @@ def run() -> str:
             "0.5 s: with the key saturated by the sync, a redemption waits about the sync's "
             "0.5 s of booked slots, never behind its whole backlog. This machine runs five "
             "engineers' test suites on 2 cores; moto answering the limiter late costs slots "
-            "(a caller that wakes > 80 ms after its slot books another).",
+            "(a caller that wakes > 40 ms after its slot books another).",
         ]
     )
 

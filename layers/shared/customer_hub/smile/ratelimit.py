@@ -48,7 +48,7 @@ Priority = Literal["urgent", "interactive", "background"]
 HORIZON_SECONDS: dict[str, float] = {"urgent": 5.0, "interactive": 0.6, "background": 0.5}
 # A caller that wakes this much after its slot does not send in it (it could land within 1 s
 # of a request 10 slots later): it books again. An unused slot only lowers the rate.
-LATE_SLOT_SECONDS = 0.08
+LATE_SLOT_SECONDS = 0.04
 RATE_SK = "BUCKET"
 
 log = logging.getLogger("customer_hub.smile.ratelimit")
