@@ -66,7 +66,8 @@ def test_sync_alone_reaches_9_requests_per_second(
     # UpdateItem on moto, which this shared 2-core machine sometimes answers late.
     assert rate >= 8.0, rate
     assert smile_standin.max_requests_in_window(smile_standin.account(api_key), 1.0) <= 10
-    assert LimiterStats.dynamodb_requests <= LimiterStats.grants + 2
+    # One UpdateItem per Smile request, plus one per slot missed by a late wake (load).
+    assert LimiterStats.dynamodb_requests <= 1.5 * LimiterStats.grants
 
 
 def test_a_redemption_goes_before_a_saturating_sync(
