@@ -66,13 +66,14 @@ def test_sync_alone_reaches_9_requests_per_second(
     # UpdateItem on moto, which this shared 2-core machine sometimes answers late.
     assert rate >= 8.0, rate
     assert smile_standin.max_requests_in_window(smile_standin.account(api_key), 1.0) <= 10
-    assert LimiterStats.dynamodb_requests <= LimiterStats.grants + 2
+    # One UpdateItem per Smile request, plus one per slot missed by a late wake (load).
+    assert LimiterStats.dynamodb_requests <= 1.5 * LimiterStats.grants
 
 
 def test_a_redemption_goes_before_a_saturating_sync(
     stack: LocalStack, smile_standin: SmileStandIn
 ) -> None:
-    """Six instances keep the key busy with sync reads; a purchase waits ~0.4 s at most."""
+    """Six instances keep the key busy with sync reads; a purchase waits ~0.5 s at most."""
     api_key = f"sk_test_{uuid.uuid4().hex}"
     smile_standin.add_account(api_key)
     table = config().data_table
@@ -100,7 +101,7 @@ def test_a_redemption_goes_before_a_saturating_sync(
         stop.set()
         for worker in workers:
             worker.join()
-    # The sync may book at most 0.4 s ahead: a purchase waits for that, not for the sync's
+    # The sync may book at most 0.5 s ahead: a purchase waits for that, not for the sync's
     # backlog (plus moto's latency on this machine).
     assert max(waits) < 1.0, waits
     assert max(read_waits) < 1.5, read_waits

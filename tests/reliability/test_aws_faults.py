@@ -52,6 +52,7 @@ def _secret_routes(api: InProcessApi, shop: Shop) -> dict[str, tuple[Request, in
             "x-shopify-topic": "app/uninstalled",
             "x-shopify-webhook-id": str(uuid.uuid4()),
             "x-shopify-hmac-sha256": shopify_signature(webhook, shop.merchant.webhook_secret),
+            "x-shopify-shop-domain": shop.shop_domain,
         }
         return api.post(f"/v1/webhooks/shopify/{shop.merchant_id}", body=webhook, headers=headers)
 

@@ -313,6 +313,7 @@ def test_a_base64_body_reaches_the_webhook_as_the_bytes_shopify_signed(
         "x-shopify-topic": "customers/create",
         "x-shopify-webhook-id": str(uuid.uuid4()),
         "x-shopify-hmac-sha256": shopify_signature(raw, shop.merchant.webhook_secret),
+        "x-shopify-shop-domain": shop.shop_domain,
     }
     route_path = "/v1/webhooks/shopify/{merchant_id}"
     params = {"merchant_id": shop.merchant_id}

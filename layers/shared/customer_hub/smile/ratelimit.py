@@ -14,8 +14,8 @@ Two limiters with one interface, `acquire(priority)`:
   1-second window holds at most 10 requests even when a request travels up to `margin`
   faster than the one 10 places before it.
   Priority is how far ahead a caller may book (`HORIZON_SECONDS`): a purchase (redemption)
-  books up to 5 s ahead, a storefront read 0.6 s, the sync 0.4 s. When the sync saturates the
-  key the schedule is at most 0.4 s deep, so a redemption waits about 0.4 s, never behind a
+  books up to 5 s ahead, a storefront read 0.6 s, the sync 0.5 s. When the sync saturates the
+  key the schedule is at most 0.5 s deep, so a redemption waits about 0.5 s, never behind a
   long sync queue; a sync caller that finds the schedule full sleeps until it has room, plus
   a random backoff that doubles with each refusal and shrinks with each grant (many waiting
   instances spread out instead of all retrying when one slot frees).
@@ -45,10 +45,10 @@ WINDOW_MARGIN_SECONDS = 0.1
 Priority = Literal["urgent", "interactive", "background"]
 # How far ahead of now each priority may book a slot (seconds).
 # A storefront read waits at most ~0.6 s for its slot (its whole Smile budget is 1.5 s).
-HORIZON_SECONDS: dict[str, float] = {"urgent": 5.0, "interactive": 0.6, "background": 0.4}
+HORIZON_SECONDS: dict[str, float] = {"urgent": 5.0, "interactive": 0.6, "background": 0.5}
 # A caller that wakes this much after its slot does not send in it (it could land within 1 s
 # of a request 10 slots later): it books again. An unused slot only lowers the rate.
-LATE_SLOT_SECONDS = 0.08
+LATE_SLOT_SECONDS = 0.04
 RATE_SK = "BUCKET"
 
 log = logging.getLogger("customer_hub.smile.ratelimit")
@@ -213,6 +213,9 @@ class SharedRateLimiter:
                     self._sleep((slot - now) / 1000)
                 if self._now_ms() - slot <= LATE_SLOT_SECONDS * 1000:
                     LimiterStats.count(grants=1)
+                    # This instance's own sends also keep a sliding window on their actual
+                    # times (a late wake never puts 11 of its requests within 1.1 s).
+                    self.fallback.acquire(priority)
                     return self._clock() - started
                 LimiterStats.count(late=1)
                 continue  # woke too late for the slot (a paused process): book another
@@ -223,7 +226,7 @@ class SharedRateLimiter:
             if room_at <= now and raced < 3:
                 raced += 1
                 continue  # lost a race for an idle schedule: it has room, book again at once
-            self._spread = min(32.0, self._spread * 2)
+            self._spread = min(16.0, self._spread * 2)
             spread = self.spacing_ms * self._spread * random.random()
             self._sleep(max(0, room_at - now + spread) / 1000)
 
