@@ -130,3 +130,16 @@ def test_the_aws_call_log_of_the_iam_check_is_never_deployed() -> None:
     """CHUB_AWS_CALL_LOG (each AWS call printed to stderr, customer_hub.aws) is for
     `make sam-local` only: template.yaml never sets it."""
     assert "CHUB_AWS_CALL_LOG" not in (ROOT / "template.yaml").read_text(encoding="utf-8")
+
+
+def test_a_redemption_is_over_before_not_found_becomes_conclusive() -> None:
+    """`redemption._reconcile` concludes Smile did not buy once HOLD_OUTCOME_FINAL_SECONDS have
+    passed since the attempt began: no redeem request (its Lambda timeout, which bounds the
+    wait for a slot in the shared Smile budget and the purchase's read timeout) lasts that long."""
+    from customer_hub import smile_access
+    from customer_hub.smile.ratelimit import HORIZON_SECONDS
+    from customer_hub.snapshots import HOLD_OUTCOME_FINAL_SECONDS
+
+    timeout = FUNCTIONS["RedeemRewardFunction"].timeout
+    assert HORIZON_SECONDS["urgent"] + smile_access.PURCHASE_READ_TIMEOUT < timeout
+    assert timeout < HOLD_OUTCOME_FINAL_SECONDS
