@@ -183,6 +183,38 @@ def test_a_lost_answer_found_by_the_retry_is_not_bought_again(
     assert reply.json["points_balance"] == 100 and shown_balances(api, shop, shopper) == {100}
 
 
+def test_a_fulfillment_another_redemption_adopted_is_never_handed_out_twice(
+    api: InProcessApi, shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A slow request's own fulfillment was adopted by another key's reconciliation (they are
+    interchangeable): it must not answer 201 with that coupon too, but take a free one of the
+    same kind — the other key's purchase, once Smile shows it — or say it is being confirmed."""
+    from customer_hub import idempotency, redemption
+
+    shopper = shop.shopper(balance=1000)
+    assert shopper.smile_id is not None
+    original = redemption._issued
+    taken: list[int] = []
+
+    def adopted_meanwhile(smile: Any, fulfillment: Any) -> Any:
+        found = original(smile, fulfillment)
+        assert idempotency.claim_once(shop.merchant_id, f"FULFILLMENT#{found.id}", "other-key")
+        taken.append(found.id)
+        return found
+
+    monkeypatch.setattr(redemption, "_issued", adopted_meanwhile)
+    key = str(uuid.uuid4())
+    first = redeem(api, shop, shopper, 11, key=key)
+    monkeypatch.setattr(redemption, "_issued", original)
+    assert_problem(first, 503, "redemption-unconfirmed")
+    assert shop.smile_balance(shopper) == 900 and shown_balances(api, shop, shopper) == {900}
+    twin = shop.account.add_fulfillment(shopper.smile_id, "Free shipping", issued=True)
+    settled = redeem(api, shop, shopper, 11, key=key)
+    assert settled.status == 201, settled.body
+    assert settled.json["coupon"]["id"] == twin["id"] != taken[0]
+    assert settled.json["points_balance"] == 900 and shop.smile_balance(shopper) == 900
+
+
 # ------------------------------------------------------------------ 3. the 201 balance
 def test_concurrent_redemptions_answer_the_balance_after_each(
     api: InProcessApi, shop: Shop

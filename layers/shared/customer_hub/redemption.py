@@ -26,7 +26,8 @@ Smile's purchase has no idempotency key and no undo, so correctness is ours:
 4. Fulfillments of the same reward and points for the same customer are interchangeable: a
    reconciliation claims a free one only when more are free than other redemptions of that kind
    that may still claim their own (requests still within the 60 s), so a live request never
-   finds its fulfillment taken.
+   finds its fulfillment taken; should one still find it taken (a request slower than that),
+   it looks for a free one of the same kind as after a lost answer, never handing one out twice.
 5. A `pending` fulfillment is polled briefly; still pending, it is returned `pending` and
    completed later by a read or the sync.
 6. Success writes everything in one TransactWriteItems (fulfillment claim, coupon, code index,
@@ -109,6 +110,10 @@ class Hold:
     points: int
     balance_after: int  # the 201 answer: the balance once this and earlier holds are spent
     entry: dict[str, Any]
+
+
+class FulfillmentTaken(Exception):
+    """The fulfillment Smile answered with was claimed by another redemption meanwhile."""
 
 
 NOT_BOUGHT: Literal["not-bought"] = "not-bought"
@@ -436,7 +441,7 @@ def _finish(
     if not claimed and not idempotency.claim_once(
         merchant.merchant_id, f"FULFILLMENT#{fulfillment.id}", claim.sk
     ):
-        log.warning("fulfillment already claimed", extra={"fulfillment_id": fulfillment.id})
+        raise FulfillmentTaken(fulfillment.id)
     coupons.mark_applied(merchant.merchant_id, shopper.email, shopper.shopify_customer_id, record)
     if event is not None:
         hub_events.record(merchant.merchant_id, event)
@@ -588,7 +593,13 @@ def _redeem_claimed(
             log.warning("smile purchase answer lost", extra={"error": str(exc)})
             return _after_lost_answer(data, shopper, claim, customer, hold, smile)
         fulfillment = _issued(smile, purchase.reward_fulfillment)
-        return _finish(data, shopper, claim, customer, hold, fulfillment)
+        try:
+            return _finish(data, shopper, claim, customer, hold, fulfillment)
+        except FulfillmentTaken:
+            # Another key's reconciliation adopted this one (interchangeable, docstring 4):
+            # its own purchase is ours to find, as after a lost answer; never hand out twice.
+            log.warning("fulfillment adopted by another redemption", extra={"id": fulfillment.id})
+            return _after_lost_answer(data, shopper, claim, customer, hold, smile)
 
 
 def _after_lost_answer(
