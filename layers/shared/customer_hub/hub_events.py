@@ -56,12 +56,8 @@ def event_pk(merchant_id: str, event_id: str) -> str:
     return f"{merchant_pk(merchant_id)}#EVENT#{event_id}"
 
 
-def record_write(merchant_id: str, event: HubEvent) -> dict[str, Any]:
-    """`record` as a TransactWriteItems operation."""
-    from customer_hub.store import serialize
-
-    table = Table(config().events_table)
-    item = {
+def _item(merchant_id: str, event: HubEvent) -> dict[str, Any]:
+    return {
         "pk": event_pk(merchant_id, event.event_id),
         "sk": "EVENT",
         "kind": "hub_event",
@@ -69,10 +65,16 @@ def record_write(merchant_id: str, event: HubEvent) -> dict[str, Any]:
         "received_at": clock.iso(clock.now()),
         **event.model_dump(),
     }
+
+
+def record_write(merchant_id: str, event: HubEvent) -> dict[str, Any]:
+    """`record` as a TransactWriteItems operation."""
+    from customer_hub.store import serialize
+
     return {
         "Put": {
-            "TableName": table.name,
-            "Item": serialize(item),
+            "TableName": Table(config().events_table).name,
+            "Item": serialize(_item(merchant_id, event)),
             "ConditionExpression": "attribute_not_exists(pk)",
         }
     }
@@ -81,16 +83,8 @@ def record_write(merchant_id: str, event: HubEvent) -> dict[str, Any]:
 def record(merchant_id: str, event: HubEvent) -> bool:
     """Store one event once; False when its id was already recorded (a duplicate)."""
     table = Table(config().events_table)
-    item = {
-        "pk": event_pk(merchant_id, event.event_id),
-        "sk": "EVENT",
-        "kind": "hub_event",
-        "merchant_id": merchant_id,
-        "received_at": clock.iso(clock.now()),
-        **event.model_dump(),
-    }
     try:
-        table.put(item, ConditionExpression="attribute_not_exists(pk)")
+        table.put(_item(merchant_id, event), ConditionExpression="attribute_not_exists(pk)")
     except table._client.exceptions.ConditionalCheckFailedException:
         return False
     return True

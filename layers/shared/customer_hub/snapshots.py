@@ -293,23 +293,28 @@ def code_pk(merchant_id: str, code: str) -> str:
     return f"{merchant_pk(merchant_id)}#CODE#{code.strip().upper()}"
 
 
-def coupon_write(pk: str, coupon: CouponRecord) -> dict[str, Any]:
-    """`_update_coupon_if_newer` as a TransactWriteItems operation."""
-    from customer_hub.store import key, serialize_value
-
-    data = coupon.model_dump(mode="json")
+def _coupon_update(coupon: CouponRecord) -> tuple[str, dict[str, Any], dict[str, str]]:
+    """SET of a coupon's fields (the hub's own only when set) and `:updated` for the guard."""
     sets, values, names = [], {":updated": coupon.updated_at}, {}
-    for index, (name, value) in enumerate(data.items()):
+    for index, (name, value) in enumerate(coupon.model_dump(mode="json").items()):
         if name in HUB_COUPON_FIELDS and value is None:
             continue
         names[f"#f{index}"] = name
         values[f":v{index}"] = value
         sets.append(f"#f{index} = :v{index}")
+    return "SET " + ", ".join(sets), values, names
+
+
+def coupon_write(pk: str, coupon: CouponRecord) -> dict[str, Any]:
+    """`_update_coupon_if_newer` as a TransactWriteItems operation."""
+    from customer_hub.store import key, serialize_value
+
+    expression, values, names = _coupon_update(coupon)
     return {
         "Update": {
             "TableName": _data().name,
             "Key": key(pk, f"COUPON#{coupon.fulfillment_id}"),
-            "UpdateExpression": "SET " + ", ".join(sets),
+            "UpdateExpression": expression,
             "ConditionExpression": "attribute_not_exists(pk) OR updated_at <= :updated",
             "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": {k: serialize_value(v) for k, v in values.items()},
@@ -340,20 +345,13 @@ def code_index_write(merchant_id: str, email: str, coupon: CouponRecord) -> dict
 
 def _update_coupon_if_newer(pk: str, coupon: CouponRecord) -> bool:
     """Write Smile's fields (unless the stored coupon is newer) and keep the hub's own fields."""
-    data = coupon.model_dump(mode="json")
-    sets, values, names = [], {":updated": coupon.updated_at}, {}
-    for index, (name, value) in enumerate(data.items()):
-        if name in HUB_COUPON_FIELDS and value is None:
-            continue
-        names[f"#f{index}"] = name
-        values[f":v{index}"] = value
-        sets.append(f"#f{index} = :v{index}")
+    expression, values, names = _coupon_update(coupon)
     table = _data()
     try:
         table.update(
             pk,
             f"COUPON#{coupon.fulfillment_id}",
-            "SET " + ", ".join(sets),
+            expression,
             values=values,
             names=names,
             condition="attribute_not_exists(pk) OR updated_at <= :updated",
