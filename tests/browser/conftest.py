@@ -18,6 +18,7 @@ from tests.support.devserver import hub_dev
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-output" / "screenshots"
+DOC_SCREENSHOTS = ROOT / "docs" / "screenshots"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
@@ -99,7 +100,26 @@ def page(context: Any) -> Any:
 
 
 def screenshot(page: Any, name: str) -> Path:
+    """Saves a screenshot under test-output/; under `scripts/screenshots` (CHUB_DOC_SCREENSHOTS=1)
+    a name starting with "docs-" is also written to docs/screenshots/ for the README and docs."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path))
+    if name.startswith("docs-") and os.environ.get("CHUB_DOC_SCREENSHOTS") == "1":
+        DOC_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(DOC_SCREENSHOTS / f"{name.removeprefix('docs-')}.png"))
     return path
+
+
+def serious_accessibility_violations(page: Any, context: Any = None) -> list[str]:
+    """axe-core (the copy bundled by axe-playwright-python) run in the page: every violation of
+    impact "serious" or "critical", as "rule-id: help (selector, ...)" lines; [] when none."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    found = Axe().run(page, context=context).response.get("violations", [])
+    return [
+        f"{violation['id']}: {violation['help']} "
+        f"({', '.join(str(node['target']) for node in violation['nodes'][:5])})"
+        for violation in found
+        if violation.get("impact") in {"serious", "critical"}
+    ]
