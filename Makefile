@@ -25,6 +25,7 @@ $(VENV)/.setup-done: requirements-dev.txt layers/shared/requirements.txt pyproje
 
 lint: setup
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/ruff format --check .
 
 format: setup

@@ -3,7 +3,7 @@
 The overview reads roll-ups only, so traffic changes the *values* in the items it reads (counter
 sizes, bitmap cardinalities), never their number. This writes two years of roll-up state for a
 merchant at 1x, 10x and 100x traffic (1 000 / 10 000 / 100 000 accounts, ~15 % of them active
-on a given day) and times `customer_hub.dashboard.overview` for 7, 90 and 366-day periods with
+on a given day) and times `customer_hub.metrics.dashboard.overview` for 7, 90 and 366-day periods with
 the previous-period comparison, in process against moto (`mock_aws`).
 Writes `bench/results/dashboard.md`. Usage: `python -m bench.bench_dashboard`.
 """
@@ -27,9 +27,9 @@ SCALES = {"1x": 1_000, "10x": 10_000, "100x": 100_000}
 def _seed(merchant_id: str, accounts: int, seed: int) -> None:
     from pyroaring import BitMap
 
-    from customer_hub.metrics import block_sk, blocks_of_day
-    from customer_hub.rollups import TOTALS_SK, active_pk, day_pk, totals_pk
-    from customer_hub.store import Table
+    from customer_hub.infra.store import Table
+    from customer_hub.metrics.model import block_sk, blocks_of_day
+    from customer_hub.metrics.rollups import TOTALS_SK, active_pk, day_pk, totals_pk
 
     table = Table("bench-metrics")
     rng = random.Random(seed)
@@ -86,20 +86,20 @@ def run() -> str:
 
     rows = []
     with mock_aws():
-        from customer_hub.aws import client
-        from customer_hub.config import config
+        from customer_hub.infra.aws import client
+        from customer_hub.infra.config import config
 
         config.cache_clear()
         _create_tables()
-        from customer_hub import dashboard
-        from customer_hub.merchants import (
+        from customer_hub.merchants.profiles import (
             NewMerchant,
             SettingsPatch,
             create_merchant,
             get_merchant,
             update_settings,
         )
-        from customer_hub.periods import resolve_period
+        from customer_hub.metrics import dashboard
+        from customer_hub.metrics.periods import resolve_period
 
         counter = RequestCounter(client("dynamodb"))
         for n, (scale, accounts) in enumerate(SCALES.items()):

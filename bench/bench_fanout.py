@@ -60,12 +60,12 @@ class SqsCounter:
 
 
 def _fan_out() -> list[list[object]]:
-    from customer_hub.aws import client
-    from customer_hub.config import config
-    from customer_hub.merchants import merchant_pk
+    from customer_hub.infra.aws import client
+    from customer_hub.infra.config import config
+    from customer_hub.infra.store import Table
+    from customer_hub.merchants.profiles import merchant_pk
     from customer_hub.smile import jobs
     from customer_hub.smile.connection import CONNECTIONS_PK
-    from customer_hub.store import Table
 
     data = Table(config().data_table)
     for n in range(MERCHANTS):
@@ -117,7 +117,7 @@ def _fan_out() -> list[list[object]]:
 
 
 def _resumable_sync() -> tuple[list[list[object]], dict[str, float]]:
-    from customer_hub.merchants import NewMerchant, create_merchant
+    from customer_hub.merchants.profiles import NewMerchant, create_merchant
     from customer_hub.smile.client import SmileClient
     from customer_hub.smile.sync import Sync, load_state
     from hubdev.smile_standin import SmileStandIn
@@ -170,7 +170,7 @@ def run() -> str:
     from moto import mock_aws
 
     with mock_aws():
-        from customer_hub.config import config
+        from customer_hub.infra.config import config
 
         config.cache_clear()
         _tables()

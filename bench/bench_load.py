@@ -45,8 +45,8 @@ from typing import Any
 import httpx
 
 from bench.common import percentile, table, write_result
-from customer_hub.hub_events import SERVICE_INTERACTIONS, TOUCHPOINTS
 from customer_hub.identity import mint_customer_token
+from customer_hub.metrics.hub_events import SERVICE_INTERACTIONS, TOUCHPOINTS
 from hubdev.smile_dev import DEMO_SMILE_KEY
 from hubdev.traffic import PRODUCTS, Line, order_customer, shopify_customer, shopify_order
 from tests.support.devserver import hub_dev

@@ -2,7 +2,7 @@
 
 For N generated events-table records (hub events, orders, accounts over ~13 months) this
 measures, in process against moto (`mock_aws`):
-- records per second through `customer_hub.rollups.apply_stream_batch` in batches of 100;
+- records per second through `customer_hub.metrics.rollups.apply_stream_batch` in batches of 100;
 - DynamoDB write requests per record, against a naive consumer measured in the same run
   (one UpdateItem per record on its day counter — and not even exactly-once);
 - requests and bytes read to answer exact active accounts for 7 / 30 / 90 / 366-day ranges.
@@ -71,9 +71,9 @@ class RequestCounter:
 
 
 def _records(merchant_id: str, count: int, seed: int = 1) -> list[dict[str, Any]]:
-    from customer_hub import clock
-    from customer_hub.hub_events import SERVICE_INTERACTIONS, TOUCHPOINTS
-    from customer_hub.store import serialize
+    from customer_hub.infra import clock
+    from customer_hub.infra.store import serialize
+    from customer_hub.metrics.hub_events import SERVICE_INTERACTIONS, TOUCHPOINTS
 
     rng = random.Random(seed)
     start = datetime(2025, 11, 1, tzinfo=UTC)
@@ -167,8 +167,8 @@ def _naive(records: list[dict[str, Any]], merchant_id: str) -> float:
     """One UpdateItem per record on its day counter (what a first draft would do)."""
     from zoneinfo import ZoneInfo
 
-    from customer_hub.metrics import local_day
-    from customer_hub.store import Table, deserialize
+    from customer_hub.infra.store import Table, deserialize
+    from customer_hub.metrics.model import local_day
 
     table = Table("bench-metrics")
     zone = ZoneInfo(ZONE)
@@ -322,19 +322,19 @@ def run(count: int) -> str:
     split = CpuSplit()
 
     with mock_aws():
-        from customer_hub.aws import client
-        from customer_hub.config import config
+        from customer_hub.infra.aws import client
+        from customer_hub.infra.config import config
 
         config.cache_clear()
         _create_tables()
-        from customer_hub.merchants import (
+        from customer_hub.merchants.profiles import (
             NewMerchant,
             SettingsPatch,
             create_merchant,
             update_settings,
         )
-        from customer_hub.rollup_reads import active_accounts
-        from customer_hub.rollups import apply_stream_batch
+        from customer_hub.metrics.rollup_reads import active_accounts
+        from customer_hub.metrics.rollups import apply_stream_batch
 
         merchant = create_merchant(
             NewMerchant(

@@ -3,7 +3,7 @@
 Overview: the active-account block shards a 366-day overview with its previous-period
 comparison reads are written synthetically (bitmaps of a given density per block level, each
 block a different pattern so the OR of a range is more than any block), with day items for both
-years and the totals; `customer_hub.dashboard.overview` then runs in process against moto
+years and the totals; `customer_hub.metrics.dashboard.overview` then runs in process against moto
 (`mock_aws`). The exact distinct counts are checked against the OR of the same bitmaps held in
 memory. Same-run baseline: the size one unsharded block item (the layout before sharding)
 would have at that scale — over DynamoDB's 400 KB item limit from a few million accounts.
@@ -86,9 +86,9 @@ def _seed_overview(merchant_id: str, accounts: int) -> tuple[list[int], int, int
     both ranges, largest item written, size of one unsharded block item: the old layout)."""
     from pyroaring import BitMap
 
-    from customer_hub.metrics import SHARD_BITS, block_sk, covering_blocks, shard_count
-    from customer_hub.rollups import TOTALS_SK, active_pk, day_pk, totals_pk
-    from customer_hub.store import Table
+    from customer_hub.infra.store import Table
+    from customer_hub.metrics.model import SHARD_BITS, block_sk, covering_blocks, shard_count
+    from customer_hub.metrics.rollups import TOTALS_SK, active_pk, day_pk, totals_pk
 
     table_ = Table("bench-metrics")
     first = TODAY - timedelta(days=365)
@@ -140,16 +140,16 @@ def _noon() -> datetime:
 
 
 def _overview_rows(counter: RequestCounter) -> list[list[object]]:
-    from customer_hub import dashboard
-    from customer_hub.merchants import (
+    from customer_hub.merchants.profiles import (
         NewMerchant,
         SettingsPatch,
         create_merchant,
         get_merchant,
         update_settings,
     )
-    from customer_hub.metrics import shard_count
-    from customer_hub.periods import resolve_period
+    from customer_hub.metrics import dashboard
+    from customer_hub.metrics.model import shard_count
+    from customer_hub.metrics.periods import resolve_period
 
     rows: list[list[object]] = []
     for n, (scale, accounts) in enumerate(SCALES.items()):
@@ -199,8 +199,8 @@ def _overview_rows(counter: RequestCounter) -> list[list[object]]:
 
 def _accounts(accounts: int) -> list[dict[str, Any]]:
     """Account items as the roll-ups write them: 1 % last seen 120 days ago, 99 % today."""
-    from customer_hub import clock
-    from customer_hub.rollups import idle_sk
+    from customer_hub.infra import clock
+    from customer_hub.metrics.rollups import idle_sk
 
     now = clock.now()
     recent = clock.iso(now - timedelta(hours=2))
@@ -285,7 +285,7 @@ def _old_scan_page(table_: Any, pk: str, cutoff: str) -> int:
 
 
 def _pages(merchant: Any, count: int) -> list[list[str]]:
-    from customer_hub import dashboard
+    from customer_hub.metrics import dashboard
 
     cursor, pages = None, []
     for _ in range(count):
@@ -299,10 +299,11 @@ def _pages(merchant: Any, count: int) -> list[list[str]]:
 def _inactive_rows(counter: RequestCounter) -> list[list[object]]:
     from unittest import mock
 
-    from customer_hub import clock, dashboard
-    from customer_hub.merchants import NewMerchant, create_merchant, get_merchant
-    from customer_hub.rollups import accounts_pk
-    from customer_hub.store import Table, serialize
+    from customer_hub.infra import clock
+    from customer_hub.infra.store import Table, serialize
+    from customer_hub.merchants.profiles import NewMerchant, create_merchant, get_merchant
+    from customer_hub.metrics import dashboard
+    from customer_hub.metrics.rollups import accounts_pk
 
     created = create_merchant(
         NewMerchant(
@@ -359,19 +360,19 @@ def run() -> str:
     from moto import mock_aws
 
     with mock_aws():
-        from customer_hub.aws import client
-        from customer_hub.config import config
+        from customer_hub.infra.aws import client
+        from customer_hub.infra.config import config
 
         config.cache_clear()
         _create_tables()
         counter = RequestCounter(client("dynamodb"))
         overview = _overview_rows(counter)
         inactive = _inactive_rows(counter)
-    from customer_hub.metrics import SHARD_BITS
+    from customer_hub.metrics.model import SHARD_BITS
 
     return "\n".join(
         [
-            "`customer_hub.dashboard.overview` for a 366-day period with its previous-period "
+            "`customer_hub.metrics.dashboard.overview` for a 366-day period with its previous-period "
             "comparison (profile read included), in process against moto (`mock_aws`), median "
             f"of 3; synthetic active-account bitmaps, {1 << SHARD_BITS:,} ordinals per shard "
             "item. The active counts equal the OR of the same bitmaps computed in memory.",

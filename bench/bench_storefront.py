@@ -47,7 +47,7 @@ _one_read_app = APIGatewayHttpResolver()
 
 @_one_read_app.get("/v1/shops/<merchant_id>/hub/loyalty")
 def _one_read(merchant_id: str) -> dict[str, Any]:
-    from customer_hub.merchants import find_merchant
+    from customer_hub.merchants.profiles import find_merchant
 
     find_merchant(merchant_id)
     return {}
@@ -94,9 +94,9 @@ def measure(
 
 def naive_loyalty(smile_url: str, api_key: str, email: str, rewards: bool) -> dict[str, Any]:
     """The design the snapshots replace: every view asks Smile for everything it shows."""
-    from customer_hub import loyalty
+    from customer_hub.loyalty import view as loyalty
+    from customer_hub.loyalty.snapshots import Program, choose_customer
     from customer_hub.smile import SmileClient
-    from customer_hub.snapshots import Program, choose_customer
 
     with SmileClient(api_key, base_url=smile_url) as smile:
         program = Program(
@@ -119,15 +119,15 @@ def naive_loyalty(smile_url: str, api_key: str, email: str, rewards: bool) -> di
 
 
 def clock_now() -> str:
-    from customer_hub import clock
+    from customer_hub.infra import clock
 
     return clock.iso(clock.now())
 
 
 def main() -> None:
-    from customer_hub.config import config
-    from customer_hub.merchants import SettingsPatch, update_settings
-    from customer_hub.snapshots import CouponRecord, save_coupon
+    from customer_hub.infra.config import config
+    from customer_hub.loyalty.snapshots import CouponRecord, save_coupon
+    from customer_hub.merchants.profiles import SettingsPatch, update_settings
     from hubdev import events
     from hubdev.smile_standin import SmileStandIn
     from hubdev.stack import LocalStack

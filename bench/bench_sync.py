@@ -50,7 +50,7 @@ class DynamoCounter:
     """Counts DynamoDB calls made through customer_hub's client, by operation."""
 
     def __init__(self) -> None:
-        from customer_hub.aws import client
+        from customer_hub.infra.aws import client
 
         self.calls: Counter[str] = Counter()
         client("dynamodb").meta.events.register("before-call.dynamodb", self._count)
@@ -88,7 +88,7 @@ def sync_once(
 
 
 def bench_size(size: int, standin: SmileStandIn, counter: DynamoCounter) -> list[Run]:
-    from customer_hub.merchants import NewMerchant, create_merchant
+    from customer_hub.merchants.profiles import NewMerchant, create_merchant
 
     merchant = create_merchant(
         NewMerchant(

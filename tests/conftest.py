@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from customer_hub.merchants import CreatedMerchant, NewMerchant, create_merchant
+from customer_hub.merchants.profiles import CreatedMerchant, NewMerchant, create_merchant
 from hubdev.smile_standin import Account, SmileStandIn
 from hubdev.stack import LocalStack
 from tests.support import item_sizes
@@ -22,7 +22,7 @@ pytest_plugins = ("tests.support.iam_check",)
 @pytest.fixture(scope="session")
 def stack() -> Iterator[LocalStack]:
     local = LocalStack()
-    from customer_hub.aws import client
+    from customer_hub.infra.aws import client
 
     item_sizes.watch(client("dynamodb"))  # every item the session writes stays < 350 KB
     yield local
@@ -74,7 +74,7 @@ def shop(
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[Shop]:
     """A merchant connected to a fresh stand-in account (demo program, no customers)."""
-    from customer_hub.config import config
+    from customer_hub.infra.config import config
 
     monkeypatch.setenv("SMILE_API_BASE_URL", smile_standin.url)
     config.cache_clear()

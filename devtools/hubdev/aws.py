@@ -519,6 +519,6 @@ def apply_environment(endpoint: str, env: dict[str, str]) -> None:
             continue
         os.environ[name] = value
     os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "customer-hub")
-    from customer_hub.config import config
+    from customer_hub.infra.config import config
 
     config.cache_clear()

@@ -145,8 +145,8 @@ def _create_in_stack(args: argparse.Namespace, body: dict[str, str]) -> int:
     import boto3
     from pydantic import ValidationError
 
-    from customer_hub.config import config
-    from customer_hub.merchants import NewMerchant, create_merchant
+    from customer_hub.infra.config import config
+    from customer_hub.merchants.profiles import NewMerchant, create_merchant
 
     try:
         new = NewMerchant.model_validate(body)

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from customer_hub.merchants import NewMerchant, SettingsPatch, create_merchant, update_settings
+from customer_hub.merchants.profiles import (
+    NewMerchant,
+    SettingsPatch,
+    create_merchant,
+    update_settings,
+)
 from hubdev.stack import LocalStack
 
 DEMO_MERCHANT = NewMerchant(
@@ -29,8 +34,9 @@ def seed_hub_traffic(merchant_id: str, days: int = 14) -> None:
     """Two weeks of generated shopper traffic, stored as the API would; roll-ups follow."""
     from datetime import timedelta
 
-    from customer_hub import clock, shopify
-    from customer_hub.hub_events import HubEvent, record
+    from customer_hub.infra import clock
+    from customer_hub.metrics.hub_events import HubEvent, record
+    from customer_hub.shopify import webhooks as shopify
     from hubdev.traffic import generate
 
     start = clock.now() - timedelta(days=days)

@@ -8,10 +8,10 @@ it against the function's role **as CloudFormation receives it**:
   with the function's role (event source polling and OnFailure destinations in
   `hubdev.pumps`); threads started by a handler (`ThreadPoolExecutor`) inherit it while
   recording. In a `sam local invoke` container each process is one function
-  (`CHUB_AWS_CALL_LOG=stderr`, see `customer_hub.aws`).
+  (`CHUB_AWS_CALL_LOG=stderr`, see `customer_hub.infra.aws`).
 - **what is called**: a `before-parameter-build` hook on every botocore session
   (`botocore.handlers.BUILTIN_HANDLERS`, so Powertools' own clients are seen too) keeps the
-  service, the operation and the names of its resources (`customer_hub.aws.call_record`), then
+  service, the operation and the names of its resources (`customer_hub.infra.aws.call_record`), then
   `requirements` turns them into IAM actions and resource ARNs (batch and transaction calls
   into one action per table, `Query` on an index into `table/T/index/I`, `GetRecords` into the
   stream of its iterator, `SendMessageBatch` into `sqs:SendMessage`, ...).
@@ -98,7 +98,7 @@ def _hook(model: Any = None, params: Any = None, **_: Any) -> None:
     function = current_function.get()
     if function is None or model is None or not isinstance(params, dict) or not _installed:
         return
-    from customer_hub.aws import call_record
+    from customer_hub.infra.aws import call_record
 
     record = {"function": function, **call_record(model, params)}
     for recorder in _installed:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from customer_hub.aws import client
+from customer_hub.infra.aws import client
 
 
 class RequestMeter:

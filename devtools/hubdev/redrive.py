@@ -7,7 +7,7 @@ handed to the function again, as one stream event. A message is deleted only whe
 took the whole range without an error or a reported item failure; otherwise it stays on the
 queue for the next redrive.
 
-Safe for the metric roll-ups, whose every effect is idempotent (see customer_hub.rollups): a
+Safe for the metric roll-ups, whose every effect is idempotent (see customer_hub.metrics.rollups): a
 range that was partly applied before it was parked is applied exactly once.
 """
 

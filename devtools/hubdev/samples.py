@@ -14,9 +14,9 @@ from typing import Any
 
 import boto3
 
-from customer_hub.api_keys import API_KEY_SK, api_key_pk
-from customer_hub.merchants import PROFILE_SK, Merchant, merchant_pk
-from customer_hub.store import serialize
+from customer_hub.infra.store import serialize
+from customer_hub.merchants.api_keys import API_KEY_SK, api_key_pk
+from customer_hub.merchants.profiles import PROFILE_SK, Merchant, merchant_pk
 from hubdev.aws import LOCAL_AWS_ENV, REGION
 from hubdev.smile_standin import SmileStandIn
 

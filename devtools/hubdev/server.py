@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 
-from customer_hub.merchants import NewMerchant, create_merchant
+from customer_hub.merchants.profiles import NewMerchant, create_merchant
 from customer_hub.problems import PROBLEM_BASE, PROBLEM_CONTENT_TYPE
 from hubdev.stack import LocalStack
 

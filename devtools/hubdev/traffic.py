@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
-from customer_hub.hub_events import SERVICE_INTERACTIONS, TOUCHPOINTS
+from customer_hub.metrics.hub_events import SERVICE_INTERACTIONS, TOUCHPOINTS
 
 
 def _amount(minor: int) -> str:

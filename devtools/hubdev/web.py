@@ -21,7 +21,7 @@ from urllib.parse import quote, unquote
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from customer_hub.identity import mint_customer_token
-from customer_hub.secrets import merchant_credentials
+from customer_hub.infra.secrets import merchant_credentials
 from hubdev.server import LocalServer, Reply, json_reply, problem_reply
 from hubdev.smile_demo import demo_shoppers
 

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from aws_lambda_powertools import Logger
 
-from customer_hub import coupons, shoppers
-from customer_hub.http import make_app
-from customer_hub.schemas.coupons import AppliedCoupon
-from customer_hub.storefront import (
+from customer_hub.edge.http import make_app
+from customer_hub.edge.storefront import (
     reject_body_fields,
     required_shopper,
     storefront_merchant,
     storefront_route,
 )
+from customer_hub.schemas.coupons import AppliedCoupon
+from customer_hub.shoppers import coupons
+from customer_hub.shoppers import reads as shoppers
 
 logger = Logger()
 app = make_app()

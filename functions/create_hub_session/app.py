@@ -5,20 +5,20 @@ from __future__ import annotations
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
 
-from customer_hub import theme_sessions
-from customer_hub.http import make_app
-from customer_hub.schemas.session import CustomerSession
-from customer_hub.storefront import (
+from customer_hub.edge.http import make_app
+from customer_hub.edge.storefront import (
     current_shopper,
     parse_body,
     storefront_merchant,
     storefront_route,
 )
+from customer_hub.schemas.session import CustomerSession
+from customer_hub.shopify import theme_sessions
 
 logger = Logger()
 app = make_app()
 
-# The body is read from this invocation's own event (`customer_hub.storefront`); the document
+# The body is read from this invocation's own event (`customer_hub.edge.storefront`); the document
 # still describes it.
 _DOCUMENTED = {
     "description": "Exchanges what the theme snippet rendered (web/shopify/) for a customer "

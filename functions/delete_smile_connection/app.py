@@ -5,7 +5,7 @@ from __future__ import annotations
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
 
-from customer_hub.http import make_app, merchant_id_from_authorizer, merchant_route
+from customer_hub.edge.http import make_app, merchant_id_from_authorizer, merchant_route
 from customer_hub.smile import connection
 
 logger = Logger()

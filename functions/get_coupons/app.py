@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from aws_lambda_powertools import Logger
 
-from customer_hub import shoppers
-from customer_hub.http import make_app
+from customer_hub.edge.http import make_app
+from customer_hub.edge.storefront import required_shopper, storefront_merchant, storefront_route
 from customer_hub.schemas.coupons import Coupons
-from customer_hub.storefront import required_shopper, storefront_merchant, storefront_route
+from customer_hub.shoppers import reads as shoppers
 
 logger = Logger()
 app = make_app()

@@ -7,9 +7,9 @@ from typing import Annotated
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from customer_hub import dashboard
-from customer_hub.http import make_app, merchant_id_from_authorizer, merchant_route
-from customer_hub.merchants import get_merchant
+from customer_hub.edge.http import make_app, merchant_id_from_authorizer, merchant_route
+from customer_hub.merchants.profiles import get_merchant
+from customer_hub.metrics import dashboard
 from customer_hub.schemas.dashboard import InactiveAccounts
 
 logger = Logger()

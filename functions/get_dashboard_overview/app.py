@@ -1,12 +1,12 @@
-"""GET /v1/dashboard/overview — see customer_hub.dashboard and API.md §Dashboard."""
+"""GET /v1/dashboard/overview — see customer_hub.metrics.dashboard and API.md §Dashboard."""
 
 from __future__ import annotations
 
 from aws_lambda_powertools import Logger
 
-from customer_hub import dashboard
-from customer_hub.dashboard_routes import period_route
-from customer_hub.http import make_app, merchant_route
+from customer_hub.edge.dashboard_routes import period_route
+from customer_hub.edge.http import make_app, merchant_route
+from customer_hub.metrics import dashboard
 from customer_hub.schemas import dashboard as schemas
 
 logger = Logger()

@@ -8,7 +8,7 @@ from pathlib import Path
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
 
-from customer_hub.http import make_app, public_route
+from customer_hub.edge.http import make_app, public_route
 
 logger = Logger()
 app = make_app()

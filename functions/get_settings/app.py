@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from aws_lambda_powertools import Logger
 
-from customer_hub.http import make_app, merchant_id_from_authorizer, merchant_route
-from customer_hub.merchants import get_merchant
+from customer_hub.edge.http import make_app, merchant_id_from_authorizer, merchant_route
+from customer_hub.merchants.profiles import get_merchant
 from customer_hub.schemas.admin import Settings
 
 logger = Logger()

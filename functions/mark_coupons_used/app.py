@@ -13,8 +13,8 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from customer_hub import observability
-from customer_hub.coupons import mark_used_by_order
+from customer_hub.infra import observability
+from customer_hub.shoppers.coupons import mark_used_by_order
 
 logger = Logger()
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)

@@ -13,11 +13,11 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from customer_hub import clock
-from customer_hub.api_keys import api_key_grant
-from customer_hub.aws import is_transient
 from customer_hub.identity import bearer_token, hash_api_key
-from customer_hub.lru import ExpiringLru, Missing
+from customer_hub.infra import clock
+from customer_hub.infra.aws import is_transient
+from customer_hub.infra.lru import ExpiringLru, Missing
+from customer_hub.merchants.api_keys import api_key_grant
 
 logger = Logger()
 # A found key is cached for less than a rotated key's overlap (10 minutes), so a key cached as
@@ -27,7 +27,7 @@ _MISS_SECONDS = 10
 CACHE_ENTRIES = 4096  # keys per warm container; least recently used go first
 MAX_KEY_LENGTH = 256  # keys are `chk_` + 43 characters; longer ones are not looked up
 # SHA-256 of the key → (merchant id or "", Unix time a rotated key stops working or None)
-# Expiry on the project's clock (`customer_hub.clock`), like the keys' validity: a test that
+# Expiry on the project's clock (`customer_hub.infra.clock`), like the keys' validity: a test that
 # moves time past a rotated key's end sees the warm cache expire as it would.
 _cache: ExpiringLru[str, tuple[str, float | None]] = ExpiringLru(
     CACHE_ENTRIES, clock=lambda: clock.now().timestamp()

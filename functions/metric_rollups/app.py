@@ -1,4 +1,4 @@
-"""Events-table stream → metric roll-ups (partial batch responses; see customer_hub.rollups)."""
+"""Events-table stream → metric roll-ups (partial batch responses; customer_hub.metrics.rollups)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from customer_hub import observability
-from customer_hub.rollups import BatchOutcome, apply_stream_batch
+from customer_hub.infra import observability
+from customer_hub.metrics.rollups import BatchOutcome, apply_stream_batch
 
 logger = Logger()
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from aws_lambda_powertools import Logger
 
-from customer_hub.event_intake import accept, parse_batch, shopper_from_token
-from customer_hub.http import make_app
+from customer_hub.edge.http import make_app
+from customer_hub.edge.storefront import storefront_route
 from customer_hub.identity import bearer_token
-from customer_hub.merchants import get_merchant
+from customer_hub.merchants.profiles import get_merchant
+from customer_hub.metrics.event_intake import accept, parse_batch, shopper_from_token
 from customer_hub.schemas.events import EventsAccepted
-from customer_hub.storefront import storefront_route
 
 logger = Logger()
 app = make_app()

@@ -8,8 +8,8 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
-from customer_hub.http import make_app, merchant_id_from_authorizer, merchant_route
-from customer_hub.webhook_secrets import WebhookSecretRequest, set_webhook_secret
+from customer_hub.edge.http import make_app, merchant_id_from_authorizer, merchant_route
+from customer_hub.merchants.webhook_secrets import WebhookSecretRequest, set_webhook_secret
 
 logger = Logger()
 app = make_app()

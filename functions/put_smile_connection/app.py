@@ -7,7 +7,7 @@ from typing import Annotated
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
-from customer_hub.http import make_app, merchant_id_from_authorizer, merchant_route
+from customer_hub.edge.http import make_app, merchant_id_from_authorizer, merchant_route
 from customer_hub.schemas.admin import SmileConnected
 from customer_hub.smile import connection, jobs
 

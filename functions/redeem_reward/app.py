@@ -5,23 +5,24 @@ from __future__ import annotations
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
 
-from customer_hub import observability, redemption
-from customer_hub.http import make_app
-from customer_hub.idempotency import check_key
-from customer_hub.problems import Problem
-from customer_hub.schemas.coupons import Redeemed
-from customer_hub.storefront import (
+from customer_hub.edge.http import make_app
+from customer_hub.edge.storefront import (
     parse_body,
     request_header,
     required_shopper,
     storefront_merchant,
     storefront_route,
 )
+from customer_hub.infra import observability
+from customer_hub.problems import Problem
+from customer_hub.redemption import protocol as redemption
+from customer_hub.redemption.idempotency import check_key
+from customer_hub.schemas.coupons import Redeemed
 
 logger = Logger()
 app = make_app()
 
-# The body and the key are read from this invocation's own event (`customer_hub.storefront`),
+# The body and the key are read from this invocation's own event (`customer_hub.edge.storefront`),
 # not through Powertools' parameters; the document still describes them.
 _DOCUMENTED = {
     "description": "Header `Idempotency-Key` (1-255 printable ASCII characters) is required: "

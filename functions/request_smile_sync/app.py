@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aws_lambda_powertools import Logger
 
-from customer_hub.http import make_app, merchant_id_from_authorizer, merchant_route
+from customer_hub.edge.http import make_app, merchant_id_from_authorizer, merchant_route
 from customer_hub.problems import SmileNotConnected
 from customer_hub.schemas.admin import SmileSyncQueued
 from customer_hub.smile import connection, jobs

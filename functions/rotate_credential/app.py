@@ -8,9 +8,9 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
-from customer_hub import credentials
-from customer_hub.http import make_app, merchant_id_from_authorizer, merchant_route
+from customer_hub.edge.http import make_app, merchant_id_from_authorizer, merchant_route
 from customer_hub.identity import bearer_token
+from customer_hub.merchants import credentials
 from customer_hub.schemas.admin import CredentialRotated
 
 logger = Logger()

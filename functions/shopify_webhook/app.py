@@ -1,7 +1,7 @@
 """POST /v1/webhooks/shopify/{merchant_id} — orders/create and customers/create from Shopify.
 
-Signed with the secret Shopify uses for this shop (customer_hub.webhook_secrets) and sent for
-the merchant's own shop (`X-Shopify-Shop-Domain`), else 401 and nothing stored; the topic
+Signed with the secret Shopify uses for this shop (customer_hub.merchants.webhook_secrets) and
+sent for the merchant's own shop (`X-Shopify-Shop-Domain`), else 401 and nothing stored; the topic
 header decides what the body must be (422 when it is not)."""
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ import json
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
 
-from customer_hub import shopify
-from customer_hub.http import json_response, make_app, public_route
-from customer_hub.merchants import get_merchant
+from customer_hub.edge.http import json_response, make_app, public_route
+from customer_hub.merchants.profiles import get_merchant
+from customer_hub.merchants.webhook_secrets import webhook_secret
 from customer_hub.problems import Unauthorized, ValidationProblem
 from customer_hub.schemas.admin import WebhookReceipt
-from customer_hub.webhook_secrets import webhook_secret
+from customer_hub.shopify import webhooks as shopify
 
 logger = Logger()
 app = make_app(enable_validation=False)

@@ -17,7 +17,7 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from customer_hub import observability
+from customer_hub.infra import observability
 from customer_hub.smile import jobs
 
 logger = Logger()

@@ -10,7 +10,7 @@ import uuid
 import httpx
 import jwt
 
-from customer_hub import clock
+from customer_hub.infra import clock
 from tests.support.devserver import hub_dev
 
 

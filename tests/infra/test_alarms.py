@@ -87,7 +87,7 @@ def test_every_stream_consumer_alarms_on_iterator_age() -> None:
 
 
 def test_smile_failure_rate_reads_the_metric_the_client_prints() -> None:
-    from customer_hub import observability
+    from customer_hub.infra import observability
 
     alarm = ALARMS["SmileFailureRateAlarm"]["Properties"]
     stats = [m["MetricStat"]["Metric"] for m in alarm["Metrics"] if "MetricStat" in m]

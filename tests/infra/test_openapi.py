@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from openapi_spec_validator import validate
 
-from customer_hub import clock
 from customer_hub.identity import session_signature
+from customer_hub.infra import clock
 from customer_hub.schemas import ResponseModel
 from hubdev import openapi
 from hubdev.stack import LocalStack
@@ -202,7 +202,7 @@ _ITEM_APP = """
     from aws_lambda_powertools import Logger
     from aws_lambda_powertools.event_handler.openapi.params import Body, Query
     from pydantic import BaseModel
-    from customer_hub.http import make_app, public_route
+    from customer_hub.edge.http import make_app, public_route
 
     class Item(BaseModel):
         {field}

@@ -127,7 +127,7 @@ def test_tables_holding_merchant_data_are_retained_and_protected() -> None:
 
 
 def test_the_aws_call_log_of_the_iam_check_is_never_deployed() -> None:
-    """CHUB_AWS_CALL_LOG (each AWS call printed to stderr, customer_hub.aws) is for
+    """CHUB_AWS_CALL_LOG (each AWS call printed to stderr, customer_hub.infra.aws) is for
     `make sam-local` only: template.yaml never sets it."""
     assert "CHUB_AWS_CALL_LOG" not in (ROOT / "template.yaml").read_text(encoding="utf-8")
 
@@ -136,9 +136,9 @@ def test_a_redemption_is_over_before_not_found_becomes_conclusive() -> None:
     """`redemption._reconcile` concludes Smile did not buy once HOLD_OUTCOME_FINAL_SECONDS have
     passed since the attempt began: no redeem request (its Lambda timeout, which bounds the
     wait for a slot in the shared Smile budget and the purchase's read timeout) lasts that long."""
-    from customer_hub import smile_access
+    from customer_hub.loyalty.snapshots import HOLD_OUTCOME_FINAL_SECONDS
+    from customer_hub.smile import access as smile_access
     from customer_hub.smile.ratelimit import HORIZON_SECONDS
-    from customer_hub.snapshots import HOLD_OUTCOME_FINAL_SECONDS
 
     timeout = FUNCTIONS["RedeemRewardFunction"].timeout
     assert HORIZON_SECONDS["urgent"] + smile_access.PURCHASE_READ_TIMEOUT < timeout

@@ -19,8 +19,9 @@ from typing import Any
 import jwt
 import pytest
 
-from customer_hub import clock, identity, secrets
-from customer_hub.merchants import CreatedMerchant
+from customer_hub import identity
+from customer_hub.infra import clock, secrets
+from customer_hub.merchants.profiles import CreatedMerchant
 from hubdev.server import LocalServer
 from hubdev.stack import LocalStack
 from tests.conftest import make_merchant

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from customer_hub import clock
-from customer_hub.config import config
-from customer_hub.hub_events import event_pk
-from customer_hub.merchants import CreatedMerchant
-from customer_hub.store import Table
+from customer_hub.infra import clock
+from customer_hub.infra.config import config
+from customer_hub.infra.store import Table
+from customer_hub.merchants.profiles import CreatedMerchant
+from customer_hub.metrics.hub_events import event_pk
 from tests.support.api import InProcessApi, assert_problem
 from tests.support.hub import customer_token, launch, post_events
 
@@ -158,7 +158,7 @@ def test_an_unknown_merchant_is_404(api: InProcessApi, live: CreatedMerchant) ->
 def test_answers_carry_cors_headers_for_the_shop_origin_only(
     api: InProcessApi, live: CreatedMerchant
 ) -> None:
-    from customer_hub.merchants import get_merchant
+    from customer_hub.merchants.profiles import get_merchant
 
     shop = f"https://{get_merchant(live.merchant_id).shop_domain}"
     path = f"/v1/shops/{live.merchant_id}/hub/events"

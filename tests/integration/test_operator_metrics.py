@@ -1,4 +1,4 @@
-"""What an operator watches: the EMF metrics the functions print (customer_hub.observability).
+"""What an operator watches: the EMF metrics the functions print (customer_hub.infra.observability).
 
 CloudWatch turns each embedded-metric-format log line into a metric; the alarms of
 template.yaml read them (Smile failure rate). Checked here on the lines the real handlers print.
@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from customer_hub import observability
+from customer_hub.infra import observability
 from tests.integration.test_storefront_redeem import redeem
 from tests.support.api import InProcessApi
 from tests.support.storefront import Shop

@@ -18,9 +18,9 @@ from typing import Any
 import boto3
 import pytest
 
-from customer_hub import clock
-from customer_hub.config import config
-from customer_hub.snapshots import HOLD_OUTCOME_FINAL_SECONDS, email_pk
+from customer_hub.infra import clock
+from customer_hub.infra.config import config
+from customer_hub.loyalty.snapshots import HOLD_OUTCOME_FINAL_SECONDS, email_pk
 from hubdev.stack import LocalStack
 from tests.integration.test_storefront_redeem import hub_events, redeem
 from tests.support.api import InProcessApi, assert_problem
@@ -189,7 +189,8 @@ def test_a_fulfillment_another_redemption_adopted_is_never_handed_out_twice(
     """A slow request's own fulfillment was adopted by another key's reconciliation (they are
     interchangeable): it must not answer 201 with that coupon too, but take a free one of the
     same kind — the other key's purchase, once Smile shows it — or say it is being confirmed."""
-    from customer_hub import idempotency, redemption
+    from customer_hub.redemption import idempotency
+    from customer_hub.redemption import protocol as redemption
 
     shopper = shop.shopper(balance=1000)
     assert shopper.smile_id is not None
@@ -269,7 +270,7 @@ def test_no_interaction_is_recorded_while_the_hub_is_not_live(
     )
     assert applied.status == 200, applied.body
     assert [e for e in hub_events(stack, shop) if e.get("type") == "coupon_applied"] == []
-    from customer_hub.storefront import forget_profiles
+    from customer_hub.edge.storefront import forget_profiles
 
     launch(api, shop.merchant)
     launch(api, shop.merchant, "disabled")

@@ -19,11 +19,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from pyroaring import BitMap
 
-from customer_hub import rollup_reads
-from customer_hub.config import config
-from customer_hub.merchants import CreatedMerchant
-from customer_hub.rollups import MerchantRollup, accounts_pk, apply_stream_batch
-from customer_hub.store import Table, serialize
+from customer_hub.infra.config import config
+from customer_hub.infra.store import Table, serialize
+from customer_hub.merchants.profiles import CreatedMerchant
+from customer_hub.metrics import rollup_reads
+from customer_hub.metrics.rollups import MerchantRollup, accounts_pk, apply_stream_batch
 from hubdev.pumps import StreamPump
 from hubdev.stack import LocalStack
 from hubdev.traffic import Traffic
@@ -408,7 +408,7 @@ def test_service_interactions_and_aov_equal_the_brute_force(
 def test_a_366_day_overview_with_comparison_costs_at_most_8_requests(
     api: InProcessApi, played: Played, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import customer_hub.store as store
+    import customer_hub.infra.store as store
 
     calls: list[str] = []
     original = store.client
@@ -471,7 +471,7 @@ def test_inactive_accounts_lists_who_has_not_opened_the_hub(
         cursor = page["next_cursor"]
         if not cursor:
             break
-    from customer_hub import clock
+    from customer_hub.infra import clock
 
     cutoff = clock.now() - timedelta(days=30)
     want = {
@@ -487,8 +487,8 @@ def test_bitmaps_sharded_by_ordinal_give_the_same_figures(
 ) -> None:
     """With 8 ordinals per shard the scenario's accounts spread over many shard items; the OR
     of every shard still gives the exact distinct counts (issue 18: items bounded at 10 M)."""
-    from customer_hub import metrics
-    from customer_hub.rollups import active_pk
+    from customer_hub.metrics import model as metrics
+    from customer_hub.metrics.rollups import active_pk
 
     monkeypatch.setattr(metrics, "SHARD_BITS", 3)
     merchant = make_merchant(timezone=ZONE)
@@ -506,8 +506,8 @@ def test_a_page_of_inactive_accounts_is_one_query_however_many_are_active(
     api: InProcessApi, stack: LocalStack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """3 000 accounts, 99 % active today: each page of the 30 idle ones costs one request."""
-    from customer_hub import clock
-    from customer_hub.rollups import idle_sk
+    from customer_hub.infra import clock
+    from customer_hub.metrics.rollups import idle_sk
 
     merchant = make_merchant(timezone=ZONE)
     table = Table(config().metrics_table)
@@ -535,7 +535,7 @@ def test_a_page_of_inactive_accounts_is_one_query_however_many_are_active(
         return real(self, *args, **kwargs)
 
     monkeypatch.setattr(Table, "query", counted)
-    monkeypatch.setattr("customer_hub.dashboard.ACCOUNTS_PAGE", 10)
+    monkeypatch.setattr("customer_hub.metrics.dashboard.ACCOUNTS_PAGE", 10)
     pages = []
     cursor = None
     while True:

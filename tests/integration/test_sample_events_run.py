@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from customer_hub.config import config
+from customer_hub.infra.config import config
 from hubdev.samples import add_sample_smile_account, load_event, seed_sample_merchant
 from hubdev.smile_standin import SmileStandIn
 from hubdev.stack import LocalStack

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from customer_hub.merchants import CreatedMerchant
+from customer_hub.merchants.profiles import CreatedMerchant
 from tests.conftest import make_merchant
 from tests.support.api import InProcessApi, assert_problem
 

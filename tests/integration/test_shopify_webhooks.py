@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from customer_hub.config import config
-from customer_hub.merchants import CreatedMerchant
-from customer_hub.store import Table
+from customer_hub.infra.config import config
+from customer_hub.infra.store import Table
+from customer_hub.merchants.profiles import CreatedMerchant
 from tests.support.api import InProcessApi, assert_problem
 from tests.support.hub import launch, send_webhook
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from customer_hub.config import config
+from customer_hub.infra.config import config
 from customer_hub.smile.client import SmileClient
 from customer_hub.smile.ratelimit import (
     LimiterStats,

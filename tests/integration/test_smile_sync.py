@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
-from customer_hub import snapshots
-from customer_hub.config import config
-from customer_hub.merchants import CreatedMerchant
-from customer_hub.secrets import read_secret, smile_secret_name
+from customer_hub.infra.config import config
+from customer_hub.infra.secrets import read_secret, smile_secret_name
+from customer_hub.infra.store import Table
+from customer_hub.loyalty import snapshots
+from customer_hub.merchants.profiles import CreatedMerchant
 from customer_hub.smile import RetryPolicy, SmileClient, jobs
 from customer_hub.smile.sync import Sync, index_pk, load_state
-from customer_hub.store import Table
 from hubdev import smile_demo
 from hubdev.smile_standin import Account, SmileStandIn
 from hubdev.stack import LocalStack

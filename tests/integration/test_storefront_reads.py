@@ -11,11 +11,11 @@ import boto3
 import jwt
 import pytest
 
-from customer_hub import clock
+from customer_hub.edge.storefront import forget_profiles
 from customer_hub.identity import mint_customer_token
-from customer_hub.merchants import SettingsPatch, update_settings
-from customer_hub.snapshots import CouponRecord, merge_coupon_from_smile, save_coupon
-from customer_hub.storefront import forget_profiles
+from customer_hub.infra import clock
+from customer_hub.loyalty.snapshots import CouponRecord, merge_coupon_from_smile, save_coupon
+from customer_hub.merchants.profiles import SettingsPatch, update_settings
 from hubdev.metering import metering
 from hubdev.stack import LocalStack
 from tests.conftest import make_merchant

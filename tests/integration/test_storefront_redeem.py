@@ -12,8 +12,10 @@ from typing import Any
 import boto3
 import pytest
 
-from customer_hub import clock, idempotency, redemption
-from customer_hub.snapshots import email_pk
+from customer_hub.infra import clock
+from customer_hub.loyalty.snapshots import email_pk
+from customer_hub.redemption import idempotency
+from customer_hub.redemption import protocol as redemption
 from hubdev.stack import LocalStack
 from tests.support.api import InProcessApi, Reply, assert_problem
 from tests.support.hub import launch
@@ -49,13 +51,13 @@ def snapshot_balance(shop: Shop, shopper: Shopper) -> int:
 
 
 def _data_table() -> str:
-    from customer_hub.config import config
+    from customer_hub.infra.config import config
 
     return config().data_table
 
 
 def hub_events(stack: LocalStack, shop: Shop) -> list[dict[str, Any]]:
-    from customer_hub.store import Table
+    from customer_hub.infra.store import Table
 
     table = Table(stack.resources.table_names["EventsTable"])
     found = []

@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 
-from customer_hub import clock, freshness
-from customer_hub.snapshots import LOOKUP_SK, email_pk
-from customer_hub.store import Table
+from customer_hub.infra import clock
+from customer_hub.infra.store import Table
+from customer_hub.loyalty.snapshots import LOOKUP_SK, email_pk
+from customer_hub.smile import freshness
 from hubdev.metering import metering
 from hubdev.stack import LocalStack
 from tests.support.api import InProcessApi

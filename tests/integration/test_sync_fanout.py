@@ -7,12 +7,12 @@ import uuid
 
 import pytest
 
-from customer_hub.aws import client
-from customer_hub.config import config
-from customer_hub.merchants import merchant_pk
+from customer_hub.infra.aws import client
+from customer_hub.infra.config import config
+from customer_hub.infra.store import Table, serialize
+from customer_hub.merchants.profiles import merchant_pk
 from customer_hub.smile import jobs
 from customer_hub.smile.connection import CONNECTIONS_PK
-from customer_hub.store import Table, serialize
 from hubdev.metering import metering
 from hubdev.stack import LocalStack
 

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
-from customer_hub import secrets
+from customer_hub.infra import secrets
 from customer_hub.smile import sync
 from hubdev import events
 from hubdev.stack import LocalStack
@@ -59,7 +59,7 @@ def _secret_routes(api: InProcessApi, shop: Shop) -> dict[str, tuple[Request, in
     event = {"id": "", "type": "hub_opened", "occurred_at": ""}
 
     def post_events() -> Reply:
-        from customer_hub import clock
+        from customer_hub.infra import clock
 
         batch = [{**event, "id": str(uuid.uuid4()), "occurred_at": clock.iso(clock.now())}]
         return api.post(shop.path("events"), json_body={"events": batch}, token=shopper.token)

@@ -19,8 +19,10 @@ from typing import Any
 
 import pytest
 
-from customer_hub import secrets, snapshots, storefront
-from customer_hub.merchants import Merchant
+from customer_hub.edge import storefront
+from customer_hub.infra import secrets
+from customer_hub.loyalty import snapshots
+from customer_hub.merchants.profiles import Merchant
 from hubdev.template import ROOT
 
 FLOOD = 100_000

@@ -15,12 +15,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from customer_hub.config import config
-from customer_hub.coupons import mark_applied
-from customer_hub.hub_events import event_pk
-from customer_hub.merchants import CreatedMerchant
-from customer_hub.snapshots import CouponRecord, email_pk, shopper_pk
-from customer_hub.store import Table
+from customer_hub.infra.config import config
+from customer_hub.infra.store import Table
+from customer_hub.loyalty.snapshots import CouponRecord, email_pk, shopper_pk
+from customer_hub.merchants.profiles import CreatedMerchant
+from customer_hub.metrics.hub_events import event_pk
+from customer_hub.shoppers.coupons import mark_applied
 from hubdev.pumps import StreamPump
 from hubdev.redrive import RedriveResult, redrive
 from hubdev.stack import LocalStack

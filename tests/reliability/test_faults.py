@@ -16,12 +16,12 @@ from typing import Any
 
 import pytest
 
-from customer_hub import smile_access
-from customer_hub.config import config
+from customer_hub.infra.config import config
+from customer_hub.infra.store import Table
+from customer_hub.loyalty.snapshots import email_pk
 from customer_hub.smile import RetryPolicy, SmileClient, Timeouts
+from customer_hub.smile import access as smile_access
 from customer_hub.smile.sync import Sync
-from customer_hub.snapshots import email_pk
-from customer_hub.store import Table
 from hubdev.iam import acting_as
 from tests.support.api import InProcessApi, Reply, assert_problem
 from tests.support.storefront import Shop, Shopper
@@ -155,7 +155,8 @@ def test_redemptions_and_a_sync_under_smile_faults_lose_and_double_nothing(
     # is conclusive after 3 s here (60 s in production, docs/redemption.md) — plus the longest
     # a purchase may wait for its slot in the shared Smile budget (not scaled): until then a
     # request still in flight may claim its own fulfillment.
-    from customer_hub import redemption, snapshots
+    from customer_hub.loyalty import snapshots
+    from customer_hub.redemption import protocol as redemption
     from customer_hub.smile.ratelimit import HORIZON_SECONDS
 
     final_seconds = 3 + HORIZON_SECONDS["urgent"]
@@ -266,7 +267,7 @@ def test_a_sync_storing_the_coupon_before_the_redemption_does_not_unapply_it(
 ) -> None:
     """The race the faults test found: the sync stores the issued fulfillment (newer in Smile)
     between Smile's purchase and the redemption's local write of the coupon as applied."""
-    from customer_hub import redemption
+    from customer_hub.redemption import protocol as redemption
 
     shopper = shop.shopper(balance=BALANCE)
     shop.account.issue_after = 60.0  # the purchase answers `pending`

@@ -26,8 +26,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from customer_hub.config import config
-from customer_hub.http import MAX_BODY_BYTES, MAX_JSON_DEPTH
+from customer_hub.edge.http import MAX_BODY_BYTES, MAX_JSON_DEPTH
+from customer_hub.infra.config import config
 from hubdev.smile_standin import SmileStandIn
 from hubdev.stack import LocalStack
 from hubdev.template import ROOT, HttpRoute
@@ -286,7 +286,7 @@ def test_bodies_over_64_kib_and_deep_nesting_are_clear_problems(
 def test_a_malformed_merchant_id_is_404_without_a_lookup(
     api: InProcessApi, stack: LocalStack, merchant_id: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from customer_hub import merchants
+    from customer_hub.merchants import profiles as merchants
 
     looked_up: list[str] = []
     monkeypatch.setattr(merchants, "find_merchant", lambda m: looked_up.append(m))

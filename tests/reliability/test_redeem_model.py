@@ -38,10 +38,11 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from customer_hub import clock, redemption
-from customer_hub.config import config
-from customer_hub.merchants import SettingsPatch, update_settings
-from customer_hub.snapshots import HOLD_OUTCOME_FINAL_SECONDS
+from customer_hub.infra import clock
+from customer_hub.infra.config import config
+from customer_hub.loyalty.snapshots import HOLD_OUTCOME_FINAL_SECONDS
+from customer_hub.merchants.profiles import SettingsPatch, update_settings
+from customer_hub.redemption import protocol as redemption
 from hubdev.smile_standin import Clock, SmileStandIn, _iso
 from hubdev.stack import LocalStack
 from tests.conftest import make_merchant

@@ -1,5 +1,5 @@
 """Secrets Manager and SQS faults injected with botocore event hooks on the clients every function
-shares (`customer_hub.aws.client`), as tests/support/ddb_faults.py does for DynamoDB.
+shares (`customer_hub.infra.aws.client`), as tests/support/ddb_faults.py does for DynamoDB.
 
 While installed, every request of the chosen service fails with one kind of fault:
 
@@ -23,7 +23,7 @@ import pytest
 from botocore.exceptions import ReadTimeoutError
 from botocore.retries import standard
 
-from customer_hub.aws import client
+from customer_hub.infra.aws import client
 
 Kind = Literal["throttled", "internal error", "lost"]
 KINDS: tuple[Kind, ...] = ("throttled", "internal error", "lost")

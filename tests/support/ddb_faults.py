@@ -1,8 +1,8 @@
 """DynamoDB faults injected with botocore event hooks into chosen functions of the local stack.
 
-The hooks sit on the DynamoDB client every function shares (`customer_hub.aws.client`) and fire
-only while one of the target functions runs (the stack's runtime is wrapped to mark the thread).
-Faults, at seeded random rates per request:
+The hooks sit on the DynamoDB client every function shares (`customer_hub.infra.aws.client`) and
+fire only while one of the target functions runs (the stack's runtime is wrapped to mark the
+thread). Faults, at seeded random rates per request:
 
 - **throttled, retried by the SDK** (`before-send`): a 400 `ProvisionedThroughputExceeded` /
   `ThrottlingException` answer; botocore's standard retry mode backs off and sends again;
@@ -39,7 +39,7 @@ from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ReadTimeoutError
 from botocore.retries import standard
 
-from customer_hub.aws import client
+from customer_hub.infra.aws import client
 from hubdev.stack import LocalStack
 
 THROTTLES = ("ProvisionedThroughputExceededException", "ThrottlingException")

@@ -12,7 +12,7 @@ from typing import Any
 
 import jwt
 
-from customer_hub.merchants import CreatedMerchant, get_merchant
+from customer_hub.merchants.profiles import CreatedMerchant, get_merchant
 from tests.support.api import InProcessApi, Reply
 
 

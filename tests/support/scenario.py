@@ -1,7 +1,7 @@
 """A generated multi-week scenario played through the real handlers, and its brute force.
 
 `brute_force` recomputes every figure straight from the raw deliveries with plain loops —
-deliberately sharing no code with `customer_hub.metrics` — so the roll-ups can be checked.
+deliberately sharing no code with `customer_hub.metrics.model` — so the roll-ups can be checked.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from customer_hub import clock
-from customer_hub.merchants import CreatedMerchant
+from customer_hub.infra import clock
+from customer_hub.merchants.profiles import CreatedMerchant
 from hubdev.stack import LocalStack
 from hubdev.traffic import Traffic, generate
 from tests.support.api import InProcessApi

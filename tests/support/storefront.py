@@ -7,12 +7,12 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-from customer_hub import clock
 from customer_hub.identity import mint_customer_token
-from customer_hub.merchants import CreatedMerchant, find_merchant
-from customer_hub.secrets import put_secret, smile_secret_name
+from customer_hub.infra import clock
+from customer_hub.infra.secrets import put_secret, smile_secret_name
+from customer_hub.loyalty.snapshots import Program, save_customer, save_program
+from customer_hub.merchants.profiles import CreatedMerchant, find_merchant
 from customer_hub.smile import Customer as SmileCustomer
-from customer_hub.snapshots import Program, save_customer, save_program
 from hubdev import smile_demo
 from hubdev.smile_standin import Account, SmileStandIn
 

@@ -9,9 +9,9 @@ from typing import Any
 import jwt
 import pytest
 
-from customer_hub.coupons import apply_url, coupon_status, coupons_page
 from customer_hub.identity import InvalidCustomerToken, mint_customer_token, verify_customer_token
-from customer_hub.snapshots import CouponRecord
+from customer_hub.loyalty.snapshots import CouponRecord
+from customer_hub.shoppers.coupons import apply_url, coupon_status, coupons_page
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 SECRET = "a-customer-token-secret-of-enough-length"

@@ -161,7 +161,7 @@ def test_every_function_of_the_template_has_its_deployed_role_checked() -> None:
 
 
 def test_a_sam_local_container_prints_every_aws_call_for_the_check(tmp_path: Path) -> None:
-    """CHUB_AWS_CALL_LOG=stderr (set by `make sam-local` only): customer_hub.aws registers
+    """CHUB_AWS_CALL_LOG=stderr (set by `make sam-local` only): customer_hub.infra.aws registers
     the hook for every botocore session — Powertools' own Secrets Manager client too — and
     `parse_container_log` reads the lines back as the function's calls."""
     script = tmp_path / "calls.py"
@@ -169,8 +169,8 @@ def test_a_sam_local_container_prints_every_aws_call_for_the_check(tmp_path: Pat
         textwrap.dedent(
             """
             import contextlib
-            from customer_hub.aws import client
-            from customer_hub.secrets import read_secret
+            from customer_hub.infra.aws import client
+            from customer_hub.infra.secrets import read_secret
             with contextlib.suppress(Exception):
                 client("dynamodb").get_item(TableName="chub-samlocal-DataTable", Key={})
             with contextlib.suppress(Exception):

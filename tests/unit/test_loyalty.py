@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from customer_hub import loyalty
-from customer_hub.snapshots import (
+from customer_hub.loyalty import view as loyalty
+from customer_hub.loyalty.snapshots import (
     CustomerSnapshot,
     EarningRule,
     PointsLabel,

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from customer_hub.metrics import (
+from customer_hub.metrics.model import (
     Order,
     OrderLine,
     Touchpoint,

@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
-from customer_hub.http import make_app
-from customer_hub.periods import (
+from customer_hub.edge.http import make_app
+from customer_hub.metrics.periods import (
     DEFAULT_COMPARE,
     DEFAULT_PRESET,
     CompareMode,

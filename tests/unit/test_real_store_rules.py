@@ -10,7 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 from customer_hub import identity
-from customer_hub.merchants import Merchant, SettingsPatch
+from customer_hub.merchants.profiles import Merchant, SettingsPatch
 
 SECRET = "theme-secret-0123456789"
 MERCHANT = "m_0123456789abcdef"

@@ -10,13 +10,14 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import ResponseValidationError
 from pydantic import ValidationError
 
-from customer_hub import loyalty, money
-from customer_hub.http import make_app
+from customer_hub import money
+from customer_hub.edge.http import make_app
+from customer_hub.loyalty import view as loyalty
+from customer_hub.loyalty.snapshots import CustomerSnapshot, Program
 from customer_hub.schemas.admin import Settings, WebhookReceipt
 from customer_hub.schemas.coupons import Redeemed
 from customer_hub.schemas.dashboard import ServiceTotals
 from customer_hub.schemas.loyalty import Loyalty, Rewards
-from customer_hub.snapshots import CustomerSnapshot, Program
 from hubdev import smile_demo
 from hubdev.events import http_event
 
@@ -83,7 +84,7 @@ def test_a_field_the_model_does_not_declare_is_an_error_not_dropped() -> None:
 
 
 def test_service_totals_name_every_service_interaction() -> None:
-    from customer_hub.hub_events import SERVICE_INTERACTIONS
+    from customer_hub.metrics.hub_events import SERVICE_INTERACTIONS
 
     assert tuple(ServiceTotals.model_fields) == SERVICE_INTERACTIONS
 

@@ -1,4 +1,4 @@
-"""Which AWS errors are a retryable 503 (`customer_hub.aws.is_transient`) and which stay bugs."""
+"""Which AWS errors are a retryable 503 (`customer_hub.infra.aws.is_transient`), which stay bugs."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError, EndpointConnectionError, ParamValidationError
 
-from customer_hub.aws import is_transient
+from customer_hub.infra.aws import is_transient
 
 
 def _error(code: str, status: int = 400, **extra: Any) -> ClientError:

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from customer_hub.periods import CompareMode, Interval
+from customer_hub.metrics.periods import CompareMode, Interval
 from customer_hub.schemas import LocalDate, Money, ResponseModel, Timestamp
 
 

@@ -28,8 +28,8 @@ from typing import TYPE_CHECKING, Any, Self
 
 from pydantic import BaseModel, ValidationError
 
-from customer_hub import observability
-from customer_hub.config import config
+from customer_hub.infra import observability
+from customer_hub.infra.config import config
 from customer_hub.smile.errors import (
     SmileError,
     SmileInvalidResponse,

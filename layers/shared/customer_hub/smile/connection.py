@@ -11,11 +11,12 @@ from collections.abc import Callable, Iterator
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from customer_hub import clock
-from customer_hub.config import config
-from customer_hub.merchants import PROFILE_SK, find_merchant, merchant_pk
+from customer_hub.infra import clock
+from customer_hub.infra.config import config
+from customer_hub.infra.secrets import delete_secret, put_secret, read_secret, smile_secret_name
+from customer_hub.infra.store import Table
+from customer_hub.merchants.profiles import PROFILE_SK, find_merchant, merchant_pk
 from customer_hub.problems import NotFound, UpstreamUnavailable, validation_error
-from customer_hub.secrets import delete_secret, put_secret, read_secret, smile_secret_name
 from customer_hub.smile import sync
 from customer_hub.smile.client import RetryPolicy, SmileClient
 from customer_hub.smile.errors import (
@@ -24,7 +25,6 @@ from customer_hub.smile.errors import (
     SmileUnauthorized,
     SmileUnavailable,
 )
-from customer_hub.store import Table
 
 CONNECTIONS_PK = "SMILE_CONNECTIONS"
 KEY_CACHE_SECONDS = 60

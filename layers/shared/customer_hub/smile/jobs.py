@@ -18,9 +18,9 @@ from typing import Any, Literal
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel
 
-from customer_hub import clock, observability
-from customer_hub.aws import client
-from customer_hub.config import config
+from customer_hub.infra import clock, observability
+from customer_hub.infra.aws import client
+from customer_hub.infra.config import config
 from customer_hub.problems import ServiceBusy
 from customer_hub.smile import connection
 from customer_hub.smile.client import SmileClient

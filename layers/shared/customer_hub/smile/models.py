@@ -1,8 +1,8 @@
 """Typed Smile.io objects the hub reads (unknown fields ignored, the ones we use typed).
 
 Program objects (points products, earning rules, VIP tiers, the points label) are the models of
-`customer_hub.snapshots`, which is also where they are stored; this module adds the objects that
-only pass through: customers, reward fulfillments, purchases, settings and list pages.
+`customer_hub.loyalty.snapshots`, which is also where they are stored; this module adds the objects
+that only pass through: customers, reward fulfillments, purchases, settings and list pages.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from customer_hub.snapshots import (
+from customer_hub.loyalty.snapshots import (
     CouponRecord,
     CustomerSnapshot,
     EarningRule,

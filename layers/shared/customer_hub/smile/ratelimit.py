@@ -146,7 +146,7 @@ class SharedRateLimiter:
     def _update(self, expression: str, condition: str, values: dict[str, int]) -> int | None:
         """One conditional UpdateItem; the new `tat` when it applied, else None (the stored
         `tat` is remembered from the failed request's old item)."""
-        from customer_hub.aws import client
+        from customer_hub.infra.aws import client
 
         dynamodb = client("dynamodb")
         LimiterStats.count(requests=1)
@@ -239,7 +239,7 @@ def shared_table() -> str | None:
     """The table of the shared limiter (`SMILE_RATE_LIMIT=shared`: the data table), or None."""
     if os.environ.get("SMILE_RATE_LIMIT", "local") != "shared":
         return None
-    from customer_hub.config import config
+    from customer_hub.infra.config import config
 
     return config().data_table
 

@@ -22,9 +22,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from customer_hub import clock, snapshots
-from customer_hub.config import config
-from customer_hub.merchants import PROFILE_SK, merchant_pk
+from customer_hub.infra import clock
+from customer_hub.infra.config import config
+from customer_hub.infra.store import Table, serialize
+from customer_hub.loyalty import snapshots
+from customer_hub.merchants.profiles import PROFILE_SK, merchant_pk
 from customer_hub.smile.client import MAX_PAGE_SIZE, SmileClient
 from customer_hub.smile.errors import (
     SmileError,
@@ -34,7 +36,6 @@ from customer_hub.smile.errors import (
     SmileUnavailable,
 )
 from customer_hub.smile.models import Customer, RewardFulfillment
-from customer_hub.store import Table, serialize
 
 SYNC_SK = "SMILE_SYNC"
 OVERLAP = timedelta(minutes=2)

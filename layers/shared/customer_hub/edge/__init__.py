@@ -1,0 +1,1 @@
+"""The HTTP edge: resolver, input checks, storefront and merchant request context."""

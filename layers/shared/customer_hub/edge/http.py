@@ -1,0 +1,354 @@
+"""The HTTP edge shared by every API function: resolver, problem responses, request identity."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestValidationError,
+    ResponseValidationError,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import BotoCoreError, ClientError
+
+from customer_hub.infra import observability
+from customer_hub.infra.aws import is_transient
+from customer_hub.problems import (
+    PROBLEM_CONTENT_TYPE,
+    NotFound,
+    PayloadTooLarge,
+    Problem,
+    ServiceBusy,
+    Unauthorized,
+    ValidationProblem,
+    validation_error,
+)
+
+logger = Logger()
+
+
+def problem_response(problem: Problem) -> Response[str]:
+    return Response(
+        status_code=problem.status,
+        content_type=PROBLEM_CONTENT_TYPE,
+        body=problem.to_json(),
+        headers=dict(problem.headers),
+    )
+
+
+BUSY_RETRY_AFTER = "1"
+
+
+def service_busy() -> ServiceBusy:
+    """The 503 answered when DynamoDB (or Secrets Manager) throttles past the SDK's retries."""
+    return ServiceBusy(
+        "The Customer Hub is busy right now; please retry shortly.",
+        headers={"Retry-After": BUSY_RETRY_AFTER},
+    )
+
+
+def _busy_or_raise(exc: Exception) -> Response[str]:
+    if not is_transient(exc):
+        raise exc
+    response = exc.response if isinstance(exc, ClientError) else {}
+    code = response.get("Error", {}).get("Code") or type(exc).__name__
+    logger.warning("AWS call throttled or unavailable", extra={"aws_error": code})
+    return problem_response(service_busy())
+
+
+def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response[str]:
+    return Response(
+        status_code=status,
+        content_type="application/json",
+        body=json.dumps(body, separators=(",", ":")),
+        headers=headers or {},
+    )
+
+
+def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    errors = []
+    for error in exc.errors():
+        loc = [part for part in error.get("loc", ()) if part != "[key]"]
+        errors.append({"loc": loc, "msg": str(error.get("msg", "invalid value"))})
+    return errors
+
+
+class HttpResolver(APIGatewayHttpResolver):
+    """APIGatewayHttpResolver whose current event and context belong to the calling thread.
+
+    Powertools keeps them on the `BaseRouter` class, shared by the whole process. Lambda runs
+    one invocation per process, but `hub dev` and the tests serve concurrent requests from
+    threads of one process, where a request could be routed by, or validate, another's event.
+    """
+
+    _invocation = threading.local()
+
+    @property
+    def current_event(self) -> Any:
+        return self._invocation.event
+
+    @current_event.setter
+    def current_event(self, value: Any) -> None:
+        self._invocation.event = value
+
+    @property
+    def lambda_context(self) -> Any:
+        return getattr(self._invocation, "context", None)
+
+    @lambda_context.setter
+    def lambda_context(self, value: Any) -> None:
+        self._invocation.context = value
+
+    def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+        self.current_event = self._to_proxy_event(dict(event))
+        self.lambda_context = context
+        return super().resolve(event, context)
+
+
+def make_app(*, enable_validation: bool = True) -> APIGatewayHttpResolver:
+    """An HTTP API v2 resolver whose every error is RFC 9457 problem+json.
+
+    With validation, a route's return annotation (a `customer_hub.schemas` model) is its
+    documented success body, and Powertools validates and serializes what the route returns
+    against it. A body that does not match is our bug, not the client's: it is logged and
+    fails the invocation (500) instead of Powertools' default 422.
+    """
+    app = HttpResolver(
+        enable_validation=enable_validation,
+        response_validation_error_http_code=500 if enable_validation else None,
+    )
+
+    @app.exception_handler(ResponseValidationError)
+    def _bad_response(exc: ResponseValidationError) -> Response[str]:
+        errors = [{"loc": e.get("loc"), "type": e.get("type")} for e in exc.errors()]
+        logger.error("response does not match its model", extra={"errors": errors})
+        raise exc
+
+    @app.exception_handler(Problem)
+    def _problem(exc: Problem) -> Response[str]:
+        if exc.status >= 500:
+            logger.warning("upstream problem", extra={"problem": exc.slug, "detail": exc.detail})
+        return problem_response(exc)
+
+    @app.exception_handler(RequestValidationError)
+    def _invalid(exc: RequestValidationError) -> Response[str]:
+        errors = _validation_errors(exc)
+        first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
+        where = ".".join(str(p) for p in first["loc"])
+        detail = f"{where}: {first['msg']}" if where else str(first["msg"])
+        return problem_response(ValidationProblem(detail, errors=errors))
+
+    @app.exception_handler(ClientError)
+    def _aws_client_error(exc: ClientError) -> Response[str]:
+        return _busy_or_raise(exc)
+
+    @app.exception_handler(BotoCoreError)
+    def _aws_unreachable(exc: BotoCoreError) -> Response[str]:
+        return _busy_or_raise(exc)
+
+    @app.exception_handler(UnicodeDecodeError)
+    def _not_utf8(_exc: UnicodeDecodeError) -> Response[str]:
+        msg = "the request body is not UTF-8 encoded JSON"
+        return problem_response(ValidationProblem(msg, errors=[{"loc": ["body"], "msg": msg}]))
+
+    @app.exception_handler(json.JSONDecodeError)
+    def _not_json(_exc: json.JSONDecodeError) -> Response[str]:
+        return problem_response(validation_error(["body"], "the request body is not JSON"))
+
+    @app.not_found
+    def _not_found(_exc: Exception) -> Response[str]:
+        return problem_response(NotFound("No such route."))
+
+    return app
+
+
+_NO_MERCHANT = Unauthorized(
+    "A valid merchant API key is required (Authorization: Bearer <api_key>)."
+)
+
+
+def _authorizer_context(event: dict[str, Any]) -> dict[str, Any]:
+    authorizer = (event.get("requestContext") or {}).get("authorizer") or {}
+    return dict(authorizer.get("lambda") or {})
+
+
+def _authorized_merchant(event: dict[str, Any]) -> str:
+    return str(_authorizer_context(event).get("merchant_id") or "")
+
+
+# The authorizer's context flag when it could not look the key up (DynamoDB throttled).
+AUTHORIZER_UNAVAILABLE = "unavailable"
+
+
+def merchant_id_from_authorizer(app: APIGatewayHttpResolver) -> str:
+    """The merchant the API key named, as resolved by the Lambda authorizer.
+
+    The authorizer lets every request through and passes `merchant_id` (empty when the key is
+    missing or unknown), so that the 401 is a problem+json body rather than API Gateway's own.
+    """
+    merchant_id = _authorized_merchant(app.current_event.raw_event)
+    if not merchant_id:
+        raise _NO_MERCHANT
+    return merchant_id
+
+
+# ------------------------------------------------------------------ input checks at the edge
+# Every route's request passes `checked_request` before anything else runs (API.md
+# §Conventions): whatever the bytes, the answer is a 4xx problem, never a 500.
+MAX_BODY_BYTES = 64 * 1024
+MAX_JSON_DEPTH = 32
+_MERCHANT_ID = re.compile(r"m_[0-9a-f]{16}")
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_BRACKETS = re.compile(r"[\[\]{}]")
+
+
+def is_merchant_id(value: object) -> bool:
+    """`m_` + 16 lowercase hex digits: anything else names no merchant (404, no lookup)."""
+    return isinstance(value, str) and _MERCHANT_ID.fullmatch(value) is not None
+
+
+def json_depth(text: str) -> int:
+    """How deeply the JSON text's arrays and objects nest (strings skipped), without parsing it:
+    the parser itself would recurse (RecursionError) on a hostile body."""
+    depth = deepest = 0
+    for bracket in _BRACKETS.findall(_JSON_STRING.sub("", text)):
+        depth += 1 if bracket in "[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def _text(value: object) -> bool:
+    """A string that can be UTF-8 encoded (no lone surrogates) — all API Gateway can send."""
+    if not isinstance(value, str):
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _body_bytes(event: dict[str, Any]) -> bytes:
+    body = event.get("body")
+    if not isinstance(body, str):
+        raise validation_error(["body"], "the request body is not text")
+    if event.get("isBase64Encoded"):
+        try:
+            return base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError):
+            raise validation_error(["body"], "the request body is not valid base64") from None
+    if not _text(body):
+        raise validation_error(["body"], "the request body is not UTF-8 encoded JSON")
+    return body.encode("utf-8")
+
+
+def _body_text(raw: bytes) -> str:
+    if len(raw) > MAX_BODY_BYTES:
+        raise PayloadTooLarge(f"The request body is larger than {MAX_BODY_BYTES} bytes.")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise validation_error(["body"], "the request body is not UTF-8 encoded JSON") from None
+    if not text.strip():
+        return text
+    if json_depth(text) > MAX_JSON_DEPTH:
+        msg = f"the JSON body nests deeper than {MAX_JSON_DEPTH} levels"
+        raise validation_error(["body"], msg)
+    try:
+        json.loads(text)
+    except (ValueError, RecursionError):
+        raise validation_error(["body"], "the request body is not JSON") from None
+    return text
+
+
+def checked_request(event: dict[str, Any]) -> dict[str, Any]:
+    """The request as the handlers may safely read it, or a Problem raised.
+
+    Path parameters must be text and a `merchant_id` must be well formed (404 before any
+    lookup); headers, query and cookies must be text; a body must be at most 64 KiB (413) of
+    UTF-8 JSON nested at most 32 deep (422). A base64 body (API Gateway's `isBase64Encoded`)
+    is decoded: handlers then see the very bytes that were sent (webhook signatures are over
+    them). Bodies are JSON whatever the client labelled them (curl -d says form-urlencoded).
+    """
+    parameters = event.get("pathParameters") or {}
+    if not isinstance(parameters, dict) or not all(_text(v) for v in parameters.values()):
+        raise NotFound("No such resource.")
+    if "merchant_id" in parameters and not is_merchant_id(parameters["merchant_id"]):
+        raise NotFound("No such merchant.")
+    for part in ("headers", "queryStringParameters"):
+        values = event.get(part) or {}
+        if not isinstance(values, dict) or not all(
+            _text(k) and _text(v) for k, v in values.items()
+        ):
+            raise validation_error([part], "the request has malformed text")
+    if not all(_text(c) for c in event.get("cookies") or []):
+        raise validation_error(["cookies"], "the request has malformed text")
+    headers = dict(event.get("headers") or {})
+    content_type = next((str(v) for k, v in headers.items() if k.lower() == "content-type"), "")
+    if content_type and "json" not in content_type.lower():
+        headers = {k: v for k, v in headers.items() if k.lower() != "content-type"}
+        headers["content-type"] = "application/json"
+    if event.get("body") in (None, ""):
+        return {**event, "headers": headers}
+    text = _body_text(_body_bytes(event))
+    if text.strip() and "json" not in content_type.lower():
+        headers["content-type"] = "application/json"
+    return {**event, "headers": headers, "body": text, "isBase64Encoded": False}
+
+
+def _result(problem: Problem) -> dict[str, Any]:
+    return {
+        "statusCode": problem.status,
+        "headers": {"Content-Type": PROBLEM_CONTENT_TYPE, **problem.headers},
+        "body": problem.to_json(),
+        "isBase64Encoded": False,
+    }
+
+
+def public_route(
+    app: APIGatewayHttpResolver, logger: Logger
+) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
+    """The Lambda handler of a route without the merchant authorizer."""
+
+    @logger.inject_lambda_context
+    @observability.traced_handler
+    def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        try:
+            request = checked_request(event)
+        except Problem as problem:
+            return _result(problem)
+        return app.resolve(request, context)
+
+    return handler
+
+
+def merchant_route(
+    app: APIGatewayHttpResolver, logger: Logger
+) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
+    """The Lambda handler of a merchant route: 401 before anything else without a valid key."""
+
+    @logger.inject_lambda_context
+    @observability.traced_handler
+    def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        if not _authorized_merchant(event):
+            problem = (
+                service_busy()
+                if _authorizer_context(event).get(AUTHORIZER_UNAVAILABLE)
+                else _NO_MERCHANT
+            )
+            return _result(problem)
+        try:
+            request = checked_request(event)
+        except Problem as problem:
+            return _result(problem)
+        return app.resolve(request, context)
+
+    return handler

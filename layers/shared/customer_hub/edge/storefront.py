@@ -1,0 +1,222 @@
+"""The storefront edge: the merchant of the path, the shopper's token, CORS for the shop's origins.
+
+Storefront routes live under `/v1/shops/{merchant_id}/hub/...` without the merchant authorizer.
+The HTTP API has no API-level CORS configuration on purpose: only each merchant's own
+storefront origins (settings `storefront_origins`, default `https://<shop_domain>`) may call
+its routes, which a static list cannot express, so the functions send the CORS headers (and
+`storefront_preflight` answers OPTIONS).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, ValidationError
+
+from customer_hub.edge.http import is_merchant_id, public_route
+from customer_hub.identity import (
+    Customer,
+    InvalidCustomerToken,
+    bearer_token,
+)
+from customer_hub.infra.lru import ExpiringLru, Missing
+from customer_hub.merchants.profiles import Merchant, find_merchant
+from customer_hub.merchants.shopper_tokens import verify_shopper_token
+from customer_hub.problems import NotFound, Unauthorized, ValidationProblem, validation_error
+
+PROFILE_CACHE_SECONDS = 60
+UNKNOWN_CACHE_SECONDS = 10  # an unknown merchant id (a shop created a moment later shows soon)
+ALLOWED_METHODS = "GET, POST, OPTIONS"
+ALLOWED_HEADERS = "authorization, content-type, idempotency-key"
+EXPOSED_HEADERS = "idempotent-replayed, retry-after"
+PREFLIGHT_MAX_AGE = "600"
+
+logger = Logger()
+
+_request = threading.local()
+
+PROFILE_CACHE_ENTRIES = 2048  # merchants per warm container; least recently used go first
+_profiles: ExpiringLru[str, Merchant | None] = ExpiringLru(PROFILE_CACHE_ENTRIES)
+
+
+def merchant_profile(merchant_id: str) -> Merchant | None:
+    """The merchant's profile, cached in the warm container for a minute (shop domain,
+    currency, cart window change rarely; a storefront read must stay within 2 requests)."""
+    cached = _profiles.get(merchant_id)
+    if not isinstance(cached, Missing):
+        return cached
+    merchant = find_merchant(merchant_id)
+    ttl = PROFILE_CACHE_SECONDS if merchant is not None else UNKNOWN_CACHE_SECONDS
+    _profiles.put(merchant_id, merchant, ttl)
+    return merchant
+
+
+def forget_profiles() -> None:
+    _profiles.clear()
+
+
+def storefront_merchant(merchant_id: str) -> Merchant:
+    merchant = merchant_profile(merchant_id)
+    if merchant is None:
+        raise NotFound("No such shop.")
+    return merchant
+
+
+def allowed_origin(merchant: Merchant, origin: str) -> str | None:
+    """The request's Origin when it is one of the merchant's storefront origins, else None."""
+    wanted = origin.strip().rstrip("/").lower()
+    return wanted if wanted in merchant.allowed_origins else None
+
+
+def _header(event: dict[str, Any], name: str) -> str | None:
+    for key, value in (event.get("headers") or {}).items():
+        if key.lower() == name:
+            return str(value)
+    return None
+
+
+def cors_headers(event: dict[str, Any]) -> dict[str, str]:
+    """CORS response headers when the request's Origin is one of the merchant's storefront
+    origins (answered back exactly, never `*`)."""
+    origin = _header(event, "origin")
+    merchant_id = (event.get("pathParameters") or {}).get("merchant_id")
+    if not origin or not is_merchant_id(merchant_id):
+        return {}
+    merchant = merchant_profile(str(merchant_id))
+    allowed = allowed_origin(merchant, origin) if merchant is not None else None
+    if allowed is None:
+        return {}
+    return {
+        "Access-Control-Allow-Origin": allowed,
+        "Access-Control-Expose-Headers": EXPOSED_HEADERS,
+        "Vary": "Origin",
+    }
+
+
+def preflight_headers(event: dict[str, Any]) -> dict[str, str] | None:
+    """The preflight answer's headers, or None when the origin is not the merchant's shop."""
+    headers = cors_headers(event)
+    if not headers:
+        return None
+    return {
+        **headers,
+        "Access-Control-Allow-Methods": ALLOWED_METHODS,
+        "Access-Control-Allow-Headers": ALLOWED_HEADERS,
+        "Access-Control-Max-Age": PREFLIGHT_MAX_AGE,
+    }
+
+
+def storefront_route(
+    app: APIGatewayHttpResolver, logger: Logger
+) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
+    """A public route whose every response (errors included) carries the shop's CORS headers,
+    and `Vary: Origin` whatever the origin (the answer depends on it)."""
+    inner = public_route(app, logger)
+
+    def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        _request.event = event
+        response = inner(event, context)
+        if isinstance(response, dict):
+            response["headers"] = with_vary_origin(
+                {**(response.get("headers") or {}), **cors_headers(event)}
+            )
+        return response
+
+    return handler
+
+
+def with_vary_origin(headers: dict[str, str]) -> dict[str, str]:
+    """`headers` with one `Vary` that names Origin besides what the response already varies on."""
+    varies = [
+        part.strip()
+        for key, value in headers.items()
+        if key.lower() == "vary"
+        for part in str(value).split(",")
+        if part.strip()
+    ]
+    if "origin" not in (part.lower() for part in varies):
+        varies.append("Origin")
+    rest = {key: value for key, value in headers.items() if key.lower() != "vary"}
+    return {**rest, "Vary": ", ".join(dict.fromkeys(varies))}
+
+
+def request_event() -> dict[str, Any]:
+    """This invocation's raw event.
+
+    Read from here rather than from `app.current_event`: Powertools keeps the current event on
+    a class attribute shared by every resolver in the process, which is one invocation at a
+    time in Lambda but not in an in-process stack serving concurrent requests.
+    """
+    event = getattr(_request, "event", None)
+    return event if isinstance(event, dict) else {}
+
+
+def request_header(name: str) -> str | None:
+    return _header(request_event(), name.lower())
+
+
+def path_parameter(name: str) -> str:
+    return str((request_event().get("pathParameters") or {}).get(name) or "")
+
+
+def current_shopper(merchant: Merchant) -> Customer | None:
+    """The shopper of the request's customer token; None without one (anonymous).
+
+    A token that is present but invalid is always a 401, on every route.
+    """
+    authorization = request_header("authorization")
+    if authorization is None:
+        return None
+    token = bearer_token(authorization)
+    if token is None:
+        raise Unauthorized("The customer token must be sent as Authorization: Bearer <token>.")
+    try:
+        return verify_shopper_token(token, merchant.merchant_id)
+    except InvalidCustomerToken as exc:
+        logger.info("customer token refused", extra={"reason": str(exc)})
+        raise Unauthorized("The customer token is invalid or expired.") from exc
+
+
+def required_shopper(merchant: Merchant) -> Customer:
+    shopper = current_shopper(merchant)
+    if shopper is None:
+        raise Unauthorized("Log in: this route needs a customer token (Authorization: Bearer).")
+    return shopper
+
+
+def _json_object() -> dict[str, Any]:
+    event = request_event()
+    raw = event.get("body") or ""
+    body = base64.b64decode(raw).decode("utf-8", "replace") if event.get("isBase64Encoded") else raw
+    if not body or not body.strip():
+        return {}
+    try:
+        parsed = json.loads(body)
+    except ValueError as exc:
+        raise validation_error(["body"], "the body must be a JSON object") from exc
+    if not isinstance(parsed, dict):
+        raise validation_error(["body"], "the body must be a JSON object")
+    return parsed
+
+
+def reject_body_fields() -> None:
+    """Routes without a body accept none or `{}`; anything else is a 422 (API.md)."""
+    for name in _json_object():
+        raise validation_error(["body", name], "unknown field")
+
+
+def parse_body[M: BaseModel](model: type[M]) -> M:
+    """The JSON body as `model` (no body = `{}`); invalid → 422 with every error located."""
+    try:
+        return model.model_validate(_json_object())
+    except ValidationError as exc:
+        errors = [{"loc": ["body", *error["loc"]], "msg": error["msg"]} for error in exc.errors()]
+        where = ".".join(str(p) for p in errors[0]["loc"])
+        raise ValidationProblem(f"{where}: {errors[0]['msg']}", errors=errors) from exc

@@ -1,0 +1,1 @@
+"""AWS clients, configuration, clock, the DynamoDB table helper, caches, secrets, logs/metrics."""

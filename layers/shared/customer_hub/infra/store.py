@@ -1,0 +1,176 @@
+"""DynamoDB access: a small typed wrapper over the low-level client.
+
+Every table has a string partition key `pk` and sort key `sk`. Items are plain dicts of
+Python values; numbers come back as int when integral (money is always integer minor units).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.types import Binary, TypeDeserializer, TypeSerializer
+
+from customer_hub.infra.aws import client
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, Binary):
+        return bytes(value.value)  # type: ignore[attr-defined]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, set):
+        return {_plain(v) for v in value}
+    return value
+
+
+def _dynamo_value(value: Any) -> Any:
+    if isinstance(value, float):
+        return Decimal(str(value))
+    if isinstance(value, dict):
+        return {k: _dynamo_value(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_dynamo_value(v) for v in value]
+    return value
+
+
+def serialize(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: _serializer.serialize(_dynamo_value(v)) for k, v in item.items() if v is not None}
+
+
+def serialize_value(value: Any) -> dict[str, Any]:
+    return dict(_serializer.serialize(_dynamo_value(value)))
+
+
+def deserialize(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: _plain(_deserializer.deserialize(v)) for k, v in item.items()}
+
+
+def key(pk: str, sk: str) -> dict[str, Any]:
+    return {"pk": {"S": pk}, "sk": {"S": sk}}
+
+
+class Table:
+    """One DynamoDB table. Counts the requests it makes (benchmarks and cost tests read it)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    @property
+    def _client(self) -> Any:
+        return client("dynamodb")
+
+    def get(self, pk: str, sk: str, *, consistent: bool = False) -> dict[str, Any] | None:
+        response = self._client.get_item(
+            TableName=self.name, Key=key(pk, sk), ConsistentRead=consistent
+        )
+        item = response.get("Item")
+        return deserialize(item) if item else None
+
+    def put(self, item: Mapping[str, Any], **kwargs: Any) -> None:
+        self._client.put_item(TableName=self.name, Item=serialize(item), **kwargs)
+
+    def delete(self, pk: str, sk: str, **kwargs: Any) -> None:
+        self._client.delete_item(TableName=self.name, Key=key(pk, sk), **kwargs)
+
+    def update(
+        self,
+        pk: str,
+        sk: str,
+        expression: str,
+        values: Mapping[str, Any] | None = None,
+        names: Mapping[str, str] | None = None,
+        condition: str | None = None,
+        return_values: str = "NONE",
+    ) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {
+            "TableName": self.name,
+            "Key": key(pk, sk),
+            "UpdateExpression": expression,
+            "ReturnValues": return_values,
+        }
+        if values:
+            kwargs["ExpressionAttributeValues"] = {k: serialize_value(v) for k, v in values.items()}
+        if names:
+            kwargs["ExpressionAttributeNames"] = dict(names)
+        if condition:
+            kwargs["ConditionExpression"] = condition
+        response = self._client.update_item(**kwargs)
+        return deserialize(response.get("Attributes", {}))
+
+    def query(
+        self,
+        pk: str,
+        *,
+        sk_between: tuple[str, str] | None = None,
+        sk_prefix: str | None = None,
+        forward: bool = True,
+        limit: int | None = None,
+        start_key: dict[str, Any] | None = None,
+        consistent: bool = False,
+        index: str | None = None,
+        pk_name: str = "pk",
+        sk_name: str = "sk",
+    ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+        """One Query request: the items of one page and the key to continue from."""
+        condition = f"{pk_name} = :pk"
+        values: dict[str, Any] = {":pk": {"S": pk}}
+        if sk_between:
+            condition += f" AND {sk_name} BETWEEN :lo AND :hi"
+            values[":lo"], values[":hi"] = {"S": sk_between[0]}, {"S": sk_between[1]}
+        elif sk_prefix:
+            condition += f" AND begins_with({sk_name}, :prefix)"
+            values[":prefix"] = {"S": sk_prefix}
+        kwargs: dict[str, Any] = {
+            "TableName": self.name,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeValues": values,
+            "ScanIndexForward": forward,
+        }
+        if index:
+            kwargs["IndexName"] = index
+        else:
+            kwargs["ConsistentRead"] = consistent
+        if limit:
+            kwargs["Limit"] = limit
+        if start_key:
+            kwargs["ExclusiveStartKey"] = start_key
+        response = self._client.query(**kwargs)
+        items = [deserialize(i) for i in response.get("Items", [])]
+        return items, response.get("LastEvaluatedKey")
+
+    def query_all(self, pk: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
+        start: dict[str, Any] | None = None
+        while True:
+            items, start = self.query(pk, start_key=start, **kwargs)
+            yield from items
+            if not start:
+                return
+
+    def batch_get(self, keys: Iterable[tuple[str, str]]) -> list[dict[str, Any]]:
+        """BatchGetItem in chunks of 100, retrying unprocessed keys."""
+        wanted = [key(pk, sk) for pk, sk in dict.fromkeys(keys)]
+        found: list[dict[str, Any]] = []
+        for start in range(0, len(wanted), 100):
+            request: dict[str, Any] = {self.name: {"Keys": wanted[start : start + 100]}}
+            while request:
+                response = self._client.batch_get_item(RequestItems=request)
+                found.extend(deserialize(i) for i in response["Responses"].get(self.name, []))
+                request = response.get("UnprocessedKeys") or {}
+        return found
+
+    def transact_write(self, operations: list[dict[str, Any]], token: str | None = None) -> None:
+        """TransactWriteItems; with `token` (ClientRequestToken) a retry within 10 minutes is
+        idempotent."""
+        kwargs: dict[str, Any] = {"TransactItems": operations}
+        if token:
+            kwargs["ClientRequestToken"] = token
+        self._client.transact_write_items(**kwargs)

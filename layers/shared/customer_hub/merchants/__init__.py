@@ -1,0 +1,1 @@
+"""Merchants: profiles and settings, API keys, credentials, webhook secrets, shopper tokens."""

@@ -1,0 +1,1 @@
+"""Dashboard metrics: hub events, roll-up stages, reads, periods and the dashboard answers."""

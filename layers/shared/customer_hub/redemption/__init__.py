@@ -1,0 +1,1 @@
+"""Redeeming rewards for coupons: the protocol, coupons, the idempotency ledger."""

@@ -1,0 +1,1 @@
+"""Shopify: webhooks (orders, customers) and theme-signed hub sessions."""

@@ -1,0 +1,1 @@
+"""What a shopper sees and does outside a redemption: their loyalty data as read, their coupons."""
