@@ -1,4 +1,4 @@
-"""GET /v1/dashboard/average-order-value — see customer_hub.metrics.dashboard, API.md §Dashboard."""
+"""GET /v1/dashboard/average-order-value — see customer_hub.metrics.dashboard."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""GET /v1/dashboard/overview — see customer_hub.metrics.dashboard and API.md §Dashboard."""
+"""GET /v1/dashboard/overview — see customer_hub.metrics.dashboard."""
 
 from __future__ import annotations
 

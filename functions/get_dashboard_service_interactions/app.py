@@ -1,4 +1,4 @@
-"""GET /v1/dashboard/service-interactions — see customer_hub.metrics.dashboard (API.md)."""
+"""GET /v1/dashboard/service-interactions — see customer_hub.metrics.dashboard."""
 
 from __future__ import annotations
 
