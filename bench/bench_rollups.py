@@ -204,8 +204,8 @@ class Emulator:
     """
 
     def __init__(self, check_every: int = 1000, check_transactions: int = 10) -> None:
-        import moto.dynamodb.models as models
         import moto.dynamodb.models.table as tables
+        from moto.dynamodb import models
 
         from hubdev import aws as local_aws
 

@@ -408,7 +408,7 @@ def test_service_interactions_and_aov_equal_the_brute_force(
 def test_a_366_day_overview_with_comparison_costs_at_most_8_requests(
     api: InProcessApi, played: Played, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import customer_hub.infra.store as store
+    from customer_hub.infra import store
 
     calls: list[str] = []
     original = store.client

@@ -74,7 +74,7 @@ def test_blank_codes_mean_no_code_yet() -> None:
 
 
 def test_the_smile_package_exports_resolve_on_first_use() -> None:
-    import customer_hub.smile as smile
+    from customer_hub import smile
 
     for name in smile.__all__:
         assert getattr(smile, name) is not None, name
