@@ -9,9 +9,9 @@ import { t } from "./i18n.js";
 const $ = (selector) => document.querySelector(selector);
 const SHOP_FIELDS = ["timezone", "cart_window_hours", "shop_domain", "storefront_origins"];
 const SYNC_POLL_MS = 750;
-const SYNC_POLL_TRIES = 80;
+const SYNC_POLL_TRIES = 160; // two minutes: a first sync of a large program takes a while
 
-export const state = { settings: null, sync: null, onChange: () => {} };
+export const state = { settings: null, sync: null, waiting: false, onChange: () => {} };
 
 // ------------------------------------------------------------------ small helpers
 function say(selector, text, kind = "ok") {
@@ -92,8 +92,8 @@ export function renderSettings(settings = state.settings) {
 
 export function renderSync(sync) {
   state.sync = sync;
-  const running = sync.status === "running";
-  $("#sync-state").textContent = t(`sync.status.${sync.status}`);
+  const running = sync.status === "running" || state.waiting;
+  $("#sync-state").textContent = t(`sync.status.${running ? "running" : sync.status}`);
   $("#sync-state").dataset.status = sync.status;
   $("#sync-progress").hidden = !running;
   $("#sync-last").textContent = sync.last_success_at
@@ -118,17 +118,31 @@ function sleep(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** Reads the sync status; with `before` (the status when a sync was asked for), keeps reading
- * while it runs or until it differs from `before`, so progress shows until the run is over. */
+/** Reads the sync status; with `before` (the status read before a sync was asked for), keeps
+ * reading while a run is going on or has not ended yet (no new success or error), so the
+ * progress shows until the run is over. */
 async function refreshSync(before = null) {
-  for (let tries = 0; tries < SYNC_POLL_TRIES; tries += 1) {
-    const sync = await api("/v1/admin/smile/sync");
-    renderSync(sync);
-    const unchanged = before && JSON.stringify(sync) === JSON.stringify(before);
-    if (sync.status !== "running" && !unchanged) return sync;
-    await sleep(SYNC_POLL_MS);
+  state.waiting = Boolean(before);
+  $("#smile-sync").setAttribute("aria-busy", String(state.waiting));
+  try {
+    for (let tries = 0; tries < SYNC_POLL_TRIES; tries += 1) {
+      const sync = await api("/v1/admin/smile/sync");
+      const ended = !before || sync.last_success_at !== before.last_success_at || sync.last_error !== before.last_error;
+      if (sync.status !== "running" && ended) state.waiting = false;
+      renderSync(sync);
+      if (!state.waiting && sync.status !== "running") return sync;
+      await sleep(SYNC_POLL_MS);
+    }
+    return state.sync;
+  } finally {
+    state.waiting = false;
+    $("#smile-sync").setAttribute("aria-busy", "false");
+    if (state.sync) renderSync(state.sync);
   }
-  return state.sync;
+}
+
+async function syncStatusNow() {
+  return api("/v1/admin/smile/sync").catch(() => ({ last_success_at: null, last_error: null }));
 }
 
 // ------------------------------------------------------------------ actions
@@ -152,10 +166,10 @@ async function connectSmile(event) {
   if (!input.value.trim()) return fieldError(input, t("field.required")), input.focus();
   say("#smile-message", t("smile.connecting"), "muted");
   try {
+    const before = await syncStatusNow();
     await api("/v1/admin/smile/connection", { method: "PUT", body: { api_key: input.value.trim() } });
     input.value = "";
     say("#smile-message", t("smile.connected_now"));
-    const before = { ...(state.sync || {}) };
     renderSettings(await api("/v1/admin/settings"));
     await refreshSync(before);
     renderSettings(await api("/v1/admin/settings"));
@@ -180,9 +194,9 @@ async function disconnectSmile() {
 }
 
 async function syncNow() {
-  const before = state.sync;
   try {
     $("#sync-now").disabled = true;
+    const before = await syncStatusNow();
     await api("/v1/admin/smile/sync", { method: "POST" });
     say("#smile-message", t("sync.requested"), "muted");
     await refreshSync(before);
