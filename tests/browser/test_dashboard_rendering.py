@@ -17,11 +17,13 @@ from tests.browser.dashboard_helpers import assert_shows, en_range, settled, sig
 TYPES = ["order_tracked", "return_started", "coupon_applied", "help_clicked", "chat_started"]
 
 
-def usd(amount: str | None) -> dict[str, str] | None:
-    return None if amount is None else {"amount": amount, "currency": "USD"}
+def usd(amount: str | None, currency: str = "USD") -> dict[str, str] | None:
+    return None if amount is None else {"amount": amount, "currency": currency}
 
 
-def answers(query: dict[str, str]) -> dict[str, Any]:
+def answers(
+    query: dict[str, str], currency: str = "USD", revenue: str = "1520.00", orders: int = 31
+) -> dict[str, Any]:
     """Different figures per period and comparison, so a change of selector must show."""
     today = query.get("period") == "today"
     compare = query.get("compare", "previous_period")
@@ -50,22 +52,22 @@ def answers(query: dict[str, str]) -> dict[str, Any]:
         "total_accounts": {"value": 1234},
         "service_interactions": compared(sum(totals.values()), 40, -12.5 if today else 40.0),
         "active_accounts": compared(3 if today else 210, 0, None),
-        "revenue_generated": compared(usd("1520.00"), usd("1000.00"), 52.0),
+        "revenue_generated": compared(usd(revenue, currency), usd("1000.00", currency), 52.0),
         "report_url": f"/v1/dashboard/revenue-report?period=custom&start={days[0]}&end={days[-1]}",
     }
     aov_points = [
-        {"start": day, "aov": usd(None if gap else f"{40 + i}.50"), "orders": 0 if gap else i + 1,
-         "revenue": usd("0.00")}
+        {"start": day, "aov": usd(None if gap else f"{40 + i}.50", currency),
+         "orders": 0 if gap else i + 1, "revenue": usd("0.00", currency)}
         for i, day in enumerate(days)
         for gap in [i % 3 == 1]
     ]  # fmt: skip
     aov = {
         "period": period,
         "comparison": comparison,
-        "value": usd("52.10"),
-        "previous": None if comparison is None else usd("48.00"),
+        "value": usd("52.10", currency),
+        "previous": None if comparison is None else usd("48.00", currency),
         "change_pct": None if comparison is None else 8.5,
-        "orders": 31,
+        "orders": orders,
         "series": aov_points,
     }
     service = {
@@ -96,7 +98,9 @@ def report_page(cursor: str | None) -> dict[str, Any]:
     }
 
 
-def serve(page: Any) -> None:
+def serve(page: Any, **figures: Any) -> None:
+    """Answers the dashboard routes with `answers(query, **figures)`."""
+
     def fulfil(route: Any) -> None:
         parts = urlsplit(route.request.url)
         query = {k: v[0] for k, v in parse_qs(parts.query).items()}
@@ -106,7 +110,7 @@ def serve(page: Any) -> None:
         elif name == "inactive-accounts":
             route.fulfill(json={"accounts": [], "next_cursor": None})
         else:
-            route.fulfill(json=answers(query)[name])
+            route.fulfill(json=answers(query, **figures)[name])
 
     page.route(re.compile(r"/v1/dashboard/"), fulfil)
 

@@ -197,7 +197,7 @@ const report = {
     $("#report-total").textContent = formatMoney(data.total);
     $("#report-lines").innerHTML =
       data.lines
-        .map((line) => `<tr><td>${esc(line.order_name || line.order_id)}</td><td>${esc(line.product_title || line.product_id || "")}</td>
+        .map((line) => `<tr><td translate="no">${esc(line.order_name || line.order_id)}</td><td translate="no">${esc(line.product_title || line.product_id || "")}</td>
           <td>${formatCount(line.quantity)}</td><td>${formatMoney(line.amount)}</td><td>${esc(t(`touchpoint.${line.touchpoint}`))}</td>
           <td>${formatTime(line.touchpoint_at)}</td><td>${formatTime(line.ordered_at)}</td></tr>`)
         .join("") || `<tr><td colspan="7" class="muted">${esc(t("report.empty"))}</td></tr>`;
@@ -233,7 +233,7 @@ const inactive = {
     return api(`/v1/dashboard/inactive-accounts?${params}`);
   },
   row(account) {
-    return `<tr><td>${esc(account.customer_id)}</td><td>${esc(account.email)}</td><td>${formatTime(account.last_opened_at)}</td></tr>`;
+    return `<tr><td translate="no">${esc(account.customer_id)}</td><td translate="no">${esc(account.email)}</td><td>${formatTime(account.last_opened_at)}</td></tr>`;
   },
   async show(more = false) {
     const data = await this.page(more ? this.next : null);
