@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import screenshot, serious_accessibility_violations
 from tests.browser.dashboard_helpers import assert_shows, en_range, settled, sign_in
 
 TYPES = ["order_tracked", "return_started", "coupon_applied", "help_clicked", "chat_started"]
@@ -170,3 +170,101 @@ def test_report_pages_forward_and_back(page: Any, hub: dict[str, Any]) -> None:
     page.get_by_role("button", name="Previous page").click()
     page.locator("#report-page", has_text="Page 1").wait_for()
     assert page.locator("#report-lines tr td").first.inner_text() == "#1000"
+
+
+def test_legend_toggles_a_type_out_of_the_stacked_bars_by_keyboard(
+    page: Any, hub: dict[str, Any]
+) -> None:
+    serve(page)
+    sign_in(page, hub)
+    series = answers({"period": "last_30_days"})["service-interactions"]["series"]
+
+    def bar_totals() -> list[int]:
+        totals = page.locator("#service-chart text.bar-total")
+        return [int(v) for v in totals.evaluate_all("ts => ts.map(t => t.dataset.value)")]
+
+    everything = [sum(point[kind] for kind in TYPES) for point in series]
+    assert bar_totals() == [n for n in everything if n]
+    toggle = page.get_by_role("button", name="Orders tracked")
+    assert toggle.get_attribute("aria-pressed") == "true"
+    toggle.focus()
+    page.keyboard.press("Space")
+    assert (
+        page.get_by_role("button", name="Orders tracked").get_attribute("aria-pressed") == "false"
+    )
+    assert page.locator("#service-chart g[data-series=order_tracked]").count() == 0
+    others = [n - point["order_tracked"] for n, point in zip(everything, series, strict=True)]
+    assert bar_totals() == [n for n in others if n]
+    assert page.evaluate("document.activeElement.dataset.type") == "order_tracked"
+    total = page.locator("#service-totals tr[data-type=order_tracked] .total").inner_text()
+    assert total == f"{sum(point['order_tracked'] for point in series):,}", "the table keeps it"
+    page.keyboard.press("Enter")
+    assert page.locator("#service-chart g[data-series=order_tracked] rect").count() == len(series)
+
+
+def test_small_counts_get_whole_number_gridlines(page: Any, hub: dict[str, Any]) -> None:
+    serve(page)
+    sign_in(page, hub)
+    page.select_option("#period", "today")
+    settled(page)
+    marks = page.locator("#service-chart svg > text[text-anchor=end]")
+    axis = marks.evaluate_all("ts => ts.map(t => t.textContent)")
+    assert axis and all(re.fullmatch(r"\d+", label) for label in axis), axis
+
+
+def test_loading_then_error_then_retry(page: Any, hub: dict[str, Any]) -> None:
+    serve(page)
+    sign_in(page, hub)
+    held: list[Any] = []
+    page.route(re.compile(r"/v1/dashboard/overview"), lambda route: held.append(route))
+    page.select_option("#period", "today")
+    page.locator("#status", has_text="Loading…").wait_for()
+    assert page.locator("#dashboard").get_attribute("aria-busy") == "true"
+    problem = {
+        "type": "https://customer-hub.dev/problems/temporarily-unavailable",
+        "title": "Temporarily unavailable",
+        "status": 503,
+        "detail": "The data store is busy; try again in a moment.",
+    }
+    while not held:  # the held request arrives
+        page.wait_for_timeout(50)
+    held[0].fulfill(status=503, json=problem, headers={"Retry-After": "1"})
+    alert = page.get_by_role("alert")
+    alert.wait_for()
+    assert alert.inner_text().startswith(
+        "Could not load the dashboard: The data store is busy; try again in a moment."
+    )
+    assert page.locator("#dashboard").get_attribute("aria-busy") is None
+    screenshot(page, "dashboard-error")
+    assert serious_accessibility_violations(page) == []
+
+    page.unroute(re.compile(r"/v1/dashboard/overview"))
+    page.route(
+        re.compile(r"/v1/dashboard/overview"), lambda route: route.fulfill(status=503, json=problem)
+    )
+    page.get_by_label("Language").select_option("pl")
+    page.get_by_role("alert").filter(has_text="Nie udało się wczytać pulpitu").wait_for()
+    assert serious_accessibility_violations(page) == []
+    page.get_by_label("Język").select_option("en")
+    page.get_by_role("alert").filter(has_text="Could not load").wait_for()
+
+    page.unroute(re.compile(r"/v1/dashboard/overview"))
+    page.get_by_role("button", name="Try again").click()
+    settled(page)
+    assert page.get_by_role("alert").count() == 0
+    assert_shows(page, *answers({"period": "today"}).values(), compared=True)
+
+
+def test_sections_are_reachable_from_the_top_by_keyboard(page: Any, hub: dict[str, Any]) -> None:
+    serve(page)
+    sign_in(page, hub)
+    page.evaluate("window.scrollTo(0, 0)")
+    for _ in range(12):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.textContent") == "Average order value":
+            break
+    assert page.evaluate("document.activeElement.getAttribute('href')") == "#aov"
+    page.keyboard.press("Enter")
+    assert page.evaluate("location.hash") == "#aov"
+    top = page.locator("#aov").evaluate("e => e.getBoundingClientRect().top")
+    assert 0 <= top < 100, "the section is scrolled to the top"

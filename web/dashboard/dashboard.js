@@ -297,7 +297,7 @@ async function start() {
 function guard(fn) {
   return (event) => {
     event?.preventDefault?.();
-    fn().catch((error) => showStatus(`<div class="error" role="alert">${esc(t("status.failed", { detail: error.message }))}</div>`));
+    return fn().catch((error) => showStatus(`<div class="error" role="alert">${esc(t("status.failed", { detail: error.message }))}</div>`));
   };
 }
 
@@ -311,11 +311,12 @@ function setLanguage(language) {
   renderAll();
 }
 
-$("#language").addEventListener("change", () => {
+$("#language").addEventListener("change", async () => {
   rememberLanguage($("#language").value);
   setLanguage($("#language").value);
-  if (!$("#report").hidden) guard(() => report.load(report.cursors[report.cursors.length - 1]))();
-  if (!$("#dashboard").hidden) guard(() => inactive.show())();
+  if ($("#dashboard").hidden) return;
+  await loadDashboard(); // the status line (loading, errors) and the open report in the new language
+  await guard(() => inactive.show())();
 });
 $("#key-form").addEventListener("submit", (event) => {
   event.preventDefault();
