@@ -207,7 +207,7 @@ def test_small_counts_get_whole_number_gridlines(page: Any, hub: dict[str, Any])
     sign_in(page, hub)
     page.select_option("#period", "today")
     settled(page)
-    marks = page.locator("#service-chart svg > text[text-anchor=end]")
+    marks = page.locator("#service-chart text.y-label")
     axis = marks.evaluate_all("ts => ts.map(t => t.textContent)")
     assert axis and all(re.fullmatch(r"\d+", label) for label in axis), axis
 
@@ -268,3 +268,33 @@ def test_sections_are_reachable_from_the_top_by_keyboard(page: Any, hub: dict[st
     assert page.evaluate("location.hash") == "#aov"
     top = page.locator("#aov").evaluate("e => e.getBoundingClientRect().top")
     assert 0 <= top < 100, "the section is scrolled to the top"
+
+
+def test_large_counts_over_many_intervals_stay_readable(page: Any, hub: dict[str, Any]) -> None:
+    days = [(date(2026, 8, 26) + timedelta(days=n)).isoformat() for n in range(90)]
+    series = [{"start": day, **{kind: 900 + 37 * n + 11 * k for k, kind in enumerate(TYPES)}}
+              for n, day in enumerate(days)]  # fmt: skip
+    service = {**answers({"period": "last_90_days"})["service-interactions"], "series": series,
+               "totals": {kind: sum(p[kind] for p in series) for kind in TYPES}}  # fmt: skip
+
+    def fulfil(route: Any) -> None:
+        name = urlsplit(route.request.url).path.rsplit("/", 1)[-1]
+        route.fulfill(json=service if name == "service-interactions" else answers({})[name])
+
+    serve(page)
+    page.route(re.compile(r"/v1/dashboard/(overview|service-interactions|average-order)"), fulfil)
+    sign_in(page, hub)
+    marks = page.locator("#service-chart text.y-label")
+    axis = marks.evaluate_all("ts => ts.map(t => t.textContent)")
+    assert axis == ["0", "12,500", "25,000"], "grouped, round gridlines"
+    bars = page.locator("#service-chart g[data-series=chat_started] rect")
+    assert bars.count() == 90
+    shown = page.locator("#service-chart text.bar-total")
+    own_text = "ts => ts.map(t => [...t.childNodes].filter(n => n.nodeType === 3).length)"
+    assert set(shown.evaluate_all(own_text)) == {0}, "no per-bar figure crowds 90 bars"
+    last = sum(series[-1][kind] for kind in TYPES)
+    assert shown.last.evaluate("t => t.querySelector('title').textContent").endswith(
+        f"Total: {last:,}"
+    )
+    width = float(bars.first.get_attribute("width") or 0)
+    assert width >= 2, "every bar stays visible"

@@ -66,6 +66,10 @@ def test_launch_disable_and_shop_settings_round_trip_through_the_api(
     open_settings(page, hub, key)
     assert "not launched" in page.locator("#hub-state").inner_text()
     assert "Data is not available yet" in page.locator("#status").inner_text()
+    total_note = page.locator("#total-note")
+    assert total_note.inner_text() == (
+        "Accounts created since the hub launched; the hub is not launched yet."
+    )
 
     confirm(page, "Launch the hub", "Launch the hub?", accept=False)
     assert settings(http, key)["hub_status"] == "not_launched", "Cancel changes nothing"
@@ -74,6 +78,9 @@ def test_launch_disable_and_shop_settings_round_trip_through_the_api(
     after = settings(http, key)
     assert after["hub_status"] == "live" and after["launched_at"]
     assert page.locator("#shop-name").inner_text() == "Loja Settings · hub live"
+    total_note.filter(has_text="Accounts created since the hub launched on").wait_for()
+    active_note = page.locator(".tile[data-metric=active_accounts] .note").inner_text()
+    assert "can exceed Total accounts" in active_note
 
     page.get_by_label("Time zone").select_option("America/Sao_Paulo")
     page.get_by_label("Cart window (hours)").fill("48")

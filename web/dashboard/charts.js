@@ -32,7 +32,7 @@ function scale(values, integer, format) {
 function grid({ y, left, marks }) {
   return marks
     .map((m) => `<line class="axis" x1="${left}" x2="${W - PAD.right}" y1="${y(m.v)}" y2="${y(m.v)}"/>
-      <text x="${left - 6}" y="${y(m.v) + 4}" text-anchor="end">${esc(m.text)}</text>`)
+      <text class="y-label" x="${left - 6}" y="${y(m.v) + 4}" text-anchor="end">${esc(m.text)}</text>`)
     .join("");
 }
 
