@@ -75,9 +75,10 @@ def http(hub: dict[str, Any]) -> Iterator[httpx.Client]:
         yield client
 
 
-def new_context(browser: Any, viewport: dict[str, int] = DESKTOP) -> Any:
-    """A browser context that reaches 127.0.0.1 only (reward images on a CDN are not fetched)."""
-    made = browser.new_context(viewport=viewport)
+def new_context(browser: Any, viewport: dict[str, int] = DESKTOP, locale: str = "en-US") -> Any:
+    """A browser context that reaches 127.0.0.1 only (reward images on a CDN are not fetched);
+    `locale` is the browser's language (navigator.language, Accept-Language)."""
+    made = browser.new_context(viewport=viewport, locale=locale)
     made.set_default_timeout(15_000)
     made.route(lambda url: not url.startswith("http://127.0.0.1:"), lambda route: route.abort())
     return made

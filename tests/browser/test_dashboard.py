@@ -7,6 +7,7 @@ import io
 import uuid
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -147,3 +148,23 @@ def test_inactive_accounts_list_and_csv_download(
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[0] == ["customer_id", "email", "last_opened_at"]
     assert [r[1] for r in rows[1:]] == [a["email"] for a in accounts]
+
+
+def test_interval_picker_asks_the_api_for_days_weeks_or_months(
+    page: Any, hub: dict[str, Any], http: httpx.Client, traffic: None
+) -> None:
+    sign_in(page, hub)
+    choose(page, period="last_90_days")
+    assert page.locator("#service-chart").get_attribute("data-interval") == "week", "API default"
+    for interval in ["day", "month", "week"]:
+        with page.expect_request(lambda r: "service-interactions" in r.url) as asked:
+            page.get_by_label("Chart interval").select_option(interval)
+        settled(page)
+        assert parse_qs(urlsplit(asked.value.url).query)["interval"] == [interval]
+        assert page.locator("#service-chart").get_attribute("data-interval") == interval
+        assert_matches_api(page, http, hub, period="last_90_days", interval=interval)
+    with page.expect_request(lambda r: "service-interactions" in r.url) as asked:
+        page.get_by_label("Chart interval").select_option(label="Automatic")
+    settled(page)
+    assert "interval" not in parse_qs(urlsplit(asked.value.url).query)
+    screenshot(page, "dashboard-weekly")

@@ -11,17 +11,19 @@ from datetime import date, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from tests.browser.conftest import screenshot
-from tests.browser.dashboard_helpers import assert_shows, settled, sign_in
+from tests.browser.conftest import screenshot, serious_accessibility_violations
+from tests.browser.dashboard_helpers import assert_shows, en_range, settled, sign_in
 
 TYPES = ["order_tracked", "return_started", "coupon_applied", "help_clicked", "chat_started"]
 
 
-def usd(amount: str | None) -> dict[str, str] | None:
-    return None if amount is None else {"amount": amount, "currency": "USD"}
+def usd(amount: str | None, currency: str = "USD") -> dict[str, str] | None:
+    return None if amount is None else {"amount": amount, "currency": currency}
 
 
-def answers(query: dict[str, str]) -> dict[str, Any]:
+def answers(
+    query: dict[str, str], currency: str = "USD", revenue: str = "1520.00", orders: int = 31
+) -> dict[str, Any]:
     """Different figures per period and comparison, so a change of selector must show."""
     today = query.get("period") == "today"
     compare = query.get("compare", "previous_period")
@@ -50,22 +52,22 @@ def answers(query: dict[str, str]) -> dict[str, Any]:
         "total_accounts": {"value": 1234},
         "service_interactions": compared(sum(totals.values()), 40, -12.5 if today else 40.0),
         "active_accounts": compared(3 if today else 210, 0, None),
-        "revenue_generated": compared(usd("1520.00"), usd("1000.00"), 52.0),
+        "revenue_generated": compared(usd(revenue, currency), usd("1000.00", currency), 52.0),
         "report_url": f"/v1/dashboard/revenue-report?period=custom&start={days[0]}&end={days[-1]}",
     }
     aov_points = [
-        {"start": day, "aov": usd(None if gap else f"{40 + i}.50"), "orders": 0 if gap else i + 1,
-         "revenue": usd("0.00")}
+        {"start": day, "aov": usd(None if gap else f"{40 + i}.50", currency),
+         "orders": 0 if gap else i + 1, "revenue": usd("0.00", currency)}
         for i, day in enumerate(days)
         for gap in [i % 3 == 1]
     ]  # fmt: skip
     aov = {
         "period": period,
         "comparison": comparison,
-        "value": usd("52.10"),
-        "previous": None if comparison is None else usd("48.00"),
+        "value": usd("52.10", currency),
+        "previous": None if comparison is None else usd("48.00", currency),
         "change_pct": None if comparison is None else 8.5,
-        "orders": 31,
+        "orders": orders,
         "series": aov_points,
     }
     service = {
@@ -96,7 +98,9 @@ def report_page(cursor: str | None) -> dict[str, Any]:
     }
 
 
-def serve(page: Any) -> None:
+def serve(page: Any, **figures: Any) -> None:
+    """Answers the dashboard routes with `answers(query, **figures)`."""
+
     def fulfil(route: Any) -> None:
         parts = urlsplit(route.request.url)
         query = {k: v[0] for k, v in parse_qs(parts.query).items()}
@@ -106,7 +110,7 @@ def serve(page: Any) -> None:
         elif name == "inactive-accounts":
             route.fulfill(json={"accounts": [], "next_cursor": None})
         else:
-            route.fulfill(json=answers(query)[name])
+            route.fulfill(json=answers(query, **figures)[name])
 
     page.route(re.compile(r"/v1/dashboard/"), fulfil)
 
@@ -122,7 +126,8 @@ def test_changes_are_coloured_and_missing_values_show_a_dash(
     assert tile.inner_text() == "+40.0% vs 40"
     assert tile.evaluate("e => getComputedStyle(e).color") == "rgb(23, 102, 58)"  # green
     active = page.locator(".tile[data-metric=active_accounts] .change")
-    assert active.inner_text() == "— vs 0"
+    assert active.inner_text() == f"No data for {en_range('2026-11-10', '2026-11-16')}"
+    assert "—" not in active.inner_text() and " vs " not in active.inner_text()
     page.set_viewport_size({"width": 1280, "height": 1900})
     screenshot(page, "dashboard-rendering")
 
@@ -165,3 +170,131 @@ def test_report_pages_forward_and_back(page: Any, hub: dict[str, Any]) -> None:
     page.get_by_role("button", name="Previous page").click()
     page.locator("#report-page", has_text="Page 1").wait_for()
     assert page.locator("#report-lines tr td").first.inner_text() == "#1000"
+
+
+def test_legend_toggles_a_type_out_of_the_stacked_bars_by_keyboard(
+    page: Any, hub: dict[str, Any]
+) -> None:
+    serve(page)
+    sign_in(page, hub)
+    series = answers({"period": "last_30_days"})["service-interactions"]["series"]
+
+    def bar_totals() -> list[int]:
+        totals = page.locator("#service-chart text.bar-total")
+        return [int(v) for v in totals.evaluate_all("ts => ts.map(t => t.dataset.value)")]
+
+    everything = [sum(point[kind] for kind in TYPES) for point in series]
+    assert bar_totals() == [n for n in everything if n]
+    toggle = page.get_by_role("button", name="Orders tracked")
+    assert toggle.get_attribute("aria-pressed") == "true"
+    toggle.focus()
+    page.keyboard.press("Space")
+    assert (
+        page.get_by_role("button", name="Orders tracked").get_attribute("aria-pressed") == "false"
+    )
+    assert page.locator("#service-chart g[data-series=order_tracked]").count() == 0
+    others = [n - point["order_tracked"] for n, point in zip(everything, series, strict=True)]
+    assert bar_totals() == [n for n in others if n]
+    assert page.evaluate("document.activeElement.dataset.type") == "order_tracked"
+    total = page.locator("#service-totals tr[data-type=order_tracked] .total").inner_text()
+    assert total == f"{sum(point['order_tracked'] for point in series):,}", "the table keeps it"
+    page.keyboard.press("Enter")
+    assert page.locator("#service-chart g[data-series=order_tracked] rect").count() == len(series)
+
+
+def test_small_counts_get_whole_number_gridlines(page: Any, hub: dict[str, Any]) -> None:
+    serve(page)
+    sign_in(page, hub)
+    page.select_option("#period", "today")
+    settled(page)
+    marks = page.locator("#service-chart text.y-label")
+    axis = marks.evaluate_all("ts => ts.map(t => t.textContent)")
+    assert axis and all(re.fullmatch(r"\d+", label) for label in axis), axis
+
+
+def test_loading_then_error_then_retry(page: Any, hub: dict[str, Any]) -> None:
+    serve(page)
+    sign_in(page, hub)
+    held: list[Any] = []
+    page.route(re.compile(r"/v1/dashboard/overview"), lambda route: held.append(route))
+    page.select_option("#period", "today")
+    page.locator("#status", has_text="Loading…").wait_for()
+    assert page.locator("#dashboard").get_attribute("aria-busy") == "true"
+    problem = {
+        "type": "https://customer-hub.dev/problems/temporarily-unavailable",
+        "title": "Temporarily unavailable",
+        "status": 503,
+        "detail": "The data store is busy; try again in a moment.",
+    }
+    while not held:  # the held request arrives
+        page.wait_for_timeout(50)
+    held[0].fulfill(status=503, json=problem, headers={"Retry-After": "1"})
+    alert = page.get_by_role("alert")
+    alert.wait_for()
+    assert alert.inner_text().startswith(
+        "Could not load the dashboard: The data store is busy; try again in a moment."
+    )
+    assert page.locator("#dashboard").get_attribute("aria-busy") is None
+    screenshot(page, "dashboard-error")
+    assert serious_accessibility_violations(page) == []
+
+    page.unroute(re.compile(r"/v1/dashboard/overview"))
+    page.route(
+        re.compile(r"/v1/dashboard/overview"), lambda route: route.fulfill(status=503, json=problem)
+    )
+    page.get_by_label("Language").select_option("pl")
+    page.get_by_role("alert").filter(has_text="Nie udało się wczytać pulpitu").wait_for()
+    assert serious_accessibility_violations(page) == []
+    page.get_by_label("Język").select_option("en")
+    page.get_by_role("alert").filter(has_text="Could not load").wait_for()
+
+    page.unroute(re.compile(r"/v1/dashboard/overview"))
+    page.get_by_role("button", name="Try again").click()
+    settled(page)
+    assert page.get_by_role("alert").count() == 0
+    assert_shows(page, *answers({"period": "today"}).values(), compared=True)
+
+
+def test_sections_are_reachable_from_the_top_by_keyboard(page: Any, hub: dict[str, Any]) -> None:
+    serve(page)
+    sign_in(page, hub)
+    page.evaluate("window.scrollTo(0, 0)")
+    for _ in range(12):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.textContent") == "Average order value":
+            break
+    assert page.evaluate("document.activeElement.getAttribute('href')") == "#aov"
+    page.keyboard.press("Enter")
+    assert page.evaluate("location.hash") == "#aov"
+    top = page.locator("#aov").evaluate("e => e.getBoundingClientRect().top")
+    assert 0 <= top < 100, "the section is scrolled to the top"
+
+
+def test_large_counts_over_many_intervals_stay_readable(page: Any, hub: dict[str, Any]) -> None:
+    days = [(date(2026, 8, 26) + timedelta(days=n)).isoformat() for n in range(90)]
+    series = [{"start": day, **{kind: 900 + 37 * n + 11 * k for k, kind in enumerate(TYPES)}}
+              for n, day in enumerate(days)]  # fmt: skip
+    service = {**answers({"period": "last_90_days"})["service-interactions"], "series": series,
+               "totals": {kind: sum(p[kind] for p in series) for kind in TYPES}}  # fmt: skip
+
+    def fulfil(route: Any) -> None:
+        name = urlsplit(route.request.url).path.rsplit("/", 1)[-1]
+        route.fulfill(json=service if name == "service-interactions" else answers({})[name])
+
+    serve(page)
+    page.route(re.compile(r"/v1/dashboard/(overview|service-interactions|average-order)"), fulfil)
+    sign_in(page, hub)
+    marks = page.locator("#service-chart text.y-label")
+    axis = marks.evaluate_all("ts => ts.map(t => t.textContent)")
+    assert axis == ["0", "12,500", "25,000"], "grouped, round gridlines"
+    bars = page.locator("#service-chart g[data-series=chat_started] rect")
+    assert bars.count() == 90
+    shown = page.locator("#service-chart text.bar-total")
+    own_text = "ts => ts.map(t => [...t.childNodes].filter(n => n.nodeType === 3).length)"
+    assert set(shown.evaluate_all(own_text)) == {0}, "no per-bar figure crowds 90 bars"
+    last = sum(series[-1][kind] for kind in TYPES)
+    assert shown.last.evaluate("t => t.querySelector('title').textContent").endswith(
+        f"Total: {last:,}"
+    )
+    width = float(bars.first.get_attribute("width") or 0)
+    assert width >= 2, "every bar stays visible"

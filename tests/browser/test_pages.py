@@ -70,7 +70,7 @@ def test_storefront_switcher_hands_the_drawer_a_token_per_demo_shopper(
 
 def test_dashboard_asks_for_the_api_key_once_per_tab(page: Any, hub: dict[str, Any]) -> None:
     page.goto(hub["dashboard_url"])
-    key_input = page.get_by_label("API key")
+    key_input = page.get_by_label("API key", exact=True)
     key_input.wait_for()
     assert page.locator("#dashboard").is_hidden()
     screenshot(page, "dashboard-sign-in")
@@ -90,7 +90,7 @@ def test_dashboard_asks_for_the_api_key_once_per_tab(page: Any, hub: dict[str, A
 
 def test_dashboard_rejects_a_wrong_key_and_asks_again(page: Any, hub: dict[str, Any]) -> None:
     page.goto(hub["dashboard_url"])
-    page.get_by_label("API key").fill("chk_not-a-real-key")
+    page.get_by_label("API key", exact=True).fill("chk_not-a-real-key")
     page.get_by_role("button", name="Open dashboard").click()
     page.locator("#key-error", has_text="not accepted").wait_for()
     assert page.locator("#dashboard").is_hidden()
