@@ -30,6 +30,7 @@ from customer_hub.lru import ExpiringLru, Missing
 from customer_hub.merchants import Merchant, find_merchant
 from customer_hub.problems import NotFound, Unauthorized, ValidationProblem, validation_error
 from customer_hub.shopper_tokens import verify_shopper_token
+from customer_hub.storefront_texts import Language, negotiate
 
 PROFILE_CACHE_SECONDS = 60
 UNKNOWN_CACHE_SECONDS = 10  # an unknown merchant id (a shop created a moment later shows soon)
@@ -125,11 +126,25 @@ def storefront_route(
         response = inner(event, context)
         if isinstance(response, dict):
             response["headers"] = with_vary_origin(
-                {**(response.get("headers") or {}), **cors_headers(event)}
+                {
+                    **(response.get("headers") or {}),
+                    **cors_headers(event),
+                    **language_headers(),
+                }
             )
         return response
 
     return handler
+
+
+def request_language() -> Language:
+    """The language of the texts this request's answer builds (its `Accept-Language`)."""
+    return negotiate(request_header("accept-language"))
+
+
+def language_headers() -> dict[str, str]:
+    """`Content-Language` of the answer; it varies on `Accept-Language` (API.md §Conventions)."""
+    return {"Content-Language": request_language(), "Vary": "Accept-Language"}
 
 
 def with_vary_origin(headers: dict[str, str]) -> dict[str, str]:
