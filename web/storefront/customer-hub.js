@@ -871,10 +871,13 @@ export class CustomerHub extends HTMLElement {
     return money(value.amount, value.currency, this.language);
   }
 
-  #variableValue(reward, points) {
+  #variableMoney(reward, points) {
     const step = reward.variable.step_value;
-    const value = money((points / reward.variable.step) * Number(step.amount), step.currency, this.language);
-    return this.t("value_off", { value });
+    return money((points / reward.variable.step) * Number(step.amount), step.currency, this.language);
+  }
+
+  #variableValue(reward, points) {
+    return this.t("value_off", { value: this.#variableMoney(reward, points) });
   }
 
   /** A selector that finds "the same" control after a re-render, so focus is not lost. */
@@ -1092,7 +1095,7 @@ export class CustomerHub extends HTMLElement {
     const start = range.min;
     const ends = this.t("range", { from: formatNumber(this.language, range.min), to: this.#points(range.max) });
     return `<li class="item" data-reward="${id}">${head}
-      <div class="muted" data-testid="range-${id}">${esc(ends)} · ${esc(this.t("range", { from: this.#variableValue(reward, range.min), to: this.#variableValue(reward, range.max) }))}</div>
+      <div class="muted" data-testid="range-${id}">${esc(ends)} · ${esc(this.t("value_off", { value: this.t("range", { from: this.#variableMoney(reward, range.min), to: this.#variableMoney(reward, range.max) }) }))}</div>
       <label for="slider-${id}">${esc(this.t("spend_label"))}</label>
       <input type="range" id="slider-${id}" data-spend="${id}" min="${range.min}" max="${range.max}" step="${range.step}" value="${start}"
         aria-valuetext="${esc(this.#points(start))}">
