@@ -202,7 +202,7 @@ def vip_progress(
 
     The unit is the program's VIP milestone type (points earned or amount spent, in the shop
     currency); without VIP settings from Smile, points earned (Smile's advice for a points
-    program, and what a tier milestone is in every program the hub has seen).
+    program; docs/languages.md §VIP milestones).
     """
     tier = next((t for t in program.vip_tiers if t.id == vip.next_vip_tier_id), None)
     if tier is None:
