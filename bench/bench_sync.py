@@ -120,7 +120,7 @@ def report(runs: list[Run]) -> str:
         "10 requests/second limit, 250 per page) and moto. *Minimum* is Smile requests ÷ 10 per",
         "second, the bound the rate limit sets (a sync of a few requests beats it: up to 10 go",
         "out in the first second). moto's DynamoDB is far slower than the real one, so the time",
-        "above the minimum is mostly moto's. Every sync re-reads the program (5 requests).",
+        "above the minimum is mostly moto's. Every sync re-reads the program (6 requests).",
         "",
         "| sync | customers | changed | Smile requests | customer pages | wall s | minimum s |"
         " wall ÷ minimum | DynamoDB write requests | writes per synced customer | reads |",

@@ -142,6 +142,12 @@ def referral_settings() -> dict[str, Any]:
     }
 
 
+def vip_settings() -> dict[str, Any]:
+    """Tiers are entered by points earned (Smile's advice for a points program); a test can make
+    the account's milestones an amount spent instead."""
+    return {"milestone_type": "points_earned", "program_period": "lifetime"}
+
+
 def vip_status(tiers: list[dict[str, Any]], progress: float) -> dict[str, Any]:
     current = [t for t in tiers if t["milestone"] <= progress]
     upcoming = [t for t in tiers if t["milestone"] > progress]

@@ -128,6 +128,7 @@ class Account:
         self.earning_rules: list[dict[str, Any]] = []
         self.vip_tiers: list[dict[str, Any]] = []
         self.referral_settings: dict[str, Any] | None = None
+        self.vip_settings: dict[str, Any] | None = None
         self.customers: dict[int, dict[str, Any]] = {}
         self.fulfillments: dict[int, dict[str, Any]] = {}
         self._pending: dict[int, float] = {}  # fulfillment id → monotonic time it may issue
@@ -144,6 +145,7 @@ class Account:
             self.earning_rules = smile_demo.earning_rules()
             self.vip_tiers = smile_demo.vip_tiers()
             self.referral_settings = smile_demo.referral_settings()
+            self.vip_settings = smile_demo.vip_settings()
             stamp = _iso(datetime.now(UTC) - timedelta(days=90))
             for product in self.points_products:
                 product["created_at"] = product["updated_at"] = stamp
@@ -183,7 +185,8 @@ class Account:
             return customer
 
     def seed_customers(self, count: int, seed: int = smile_demo.DEMO_SEED) -> None:
-        """`count` demo customers with `updated_at` spread over the last 30 days."""
+        """`count` demo customers with `updated_at` spread over the last 30 days; their coupons
+        expire at noon UTC 90 days after the coupon was issued."""
         rng = random.Random(seed)
         start = datetime.now(UTC) - timedelta(days=30)
         demo = smile_demo.demo_customers(count, seed)
@@ -198,6 +201,7 @@ class Account:
                 last_name=person.last_name,
                 updated_at=_iso(stamp),
             )
+            expiry = (stamp + timedelta(days=90)).replace(hour=12, minute=0, second=0)
             for index in range(person.coupons):
                 product = (
                     self.points_products[index % max(1, len(self.points_products))]
@@ -211,6 +215,7 @@ class Account:
                     issued=True,
                     used=index < person.used_coupons,
                     updated_at=_iso(stamp),
+                    expires_at=_iso(expiry),
                 )
 
     def add_fulfillment(
@@ -221,6 +226,7 @@ class Account:
         issued: bool = False,
         used: bool = False,
         updated_at: str | None = None,
+        expires_at: str | None = None,
     ) -> dict[str, Any]:
         with self.lock:
             fulfillment_id = self._next_fulfillment_id
@@ -236,7 +242,7 @@ class Account:
                 "action_url": None,
                 "usage_instructions": "Use this discount code on your next order!",
                 "terms_and_conditions": None,
-                "expires_at": None,
+                "expires_at": expires_at,
                 "usage_status": "unused",
                 "used_at": None,
                 "created_at": stamp,
@@ -676,6 +682,10 @@ class SmileStandIn:
                 if account.referral_settings is None:
                     raise SmileHttpError(404, "not_found", "No referral program")
                 return {"referral_settings": account.referral_settings}
+            case ["vip_settings"]:
+                if account.vip_settings is None:
+                    raise SmileHttpError(404, "not_found", "No VIP program")
+                return {"vip_settings": account.vip_settings}
             case ["points_products"]:
                 return {"points_products": self._products(account, query)}
             case ["points_products", product_id]:

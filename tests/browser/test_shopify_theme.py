@@ -52,6 +52,7 @@ def _theme_page(
     secret: str | None,
     customer: dict[str, Any] | None,
     launcher: str | None = None,
+    locale: str = "en",
 ) -> list[dict[str, Any]]:
     """Open the theme page; returns the POST /session bodies the drawer sends (live list)."""
     sessions: list[dict[str, Any]] = []
@@ -68,6 +69,7 @@ def _theme_page(
         secret=secret,
         customer=customer,
         render_args=_render_args(hub, merchant_id, launcher),
+        locale=locale,
     )
     with page.expect_response(re.compile(r"/hub/loyalty$")):
         page.goto(_serve(page, hub, html))
@@ -110,6 +112,23 @@ def test_a_logged_in_member_sees_their_balance_through_the_signed_snippet(
     assert page.page_errors == []
 
 
+@pytest.mark.parametrize("locale", ["pl", "pt-BR"])
+def test_the_theme_passes_the_storefront_language_to_the_drawer(
+    page: Any, hub: dict[str, Any], http: httpx.Client, demo: dict[str, Any], locale: str
+) -> None:
+    member = needs_state(http, "member")
+    _theme_page(
+        page, hub, merchant_id=demo["merchant_id"], secret=demo["customer_token_secret"],
+        customer=_customer(member), locale=locale,
+    )  # fmt: skip
+    assert page.locator("customer-hub").get_attribute("lang") == locale
+    with page.expect_request(re.compile(r"/hub/loyalty$")) as asked:
+        page.click("customer-hub .launcher")
+    assert asked.value.headers["accept-language"] == locale
+    title = {"pl": "Dla Ciebie", "pt-BR": "Para você"}[locale]
+    assert page.locator(TITLE).inner_text() == title
+
+
 def test_a_guest_gets_no_signature_and_sees_the_login_prompt(
     page: Any, hub: dict[str, Any], demo: dict[str, Any]
 ) -> None:
@@ -146,9 +165,7 @@ def test_the_token_is_exchanged_again_before_it_expires(
     assert len(sessions) == 1
     page.clock.fast_forward("06:00")  # under 5 minutes left: exchanged again first
     with page.expect_response(re.compile(r"/hub/coupons$")) as coupons:
-        page.click("customer-hub [data-action=go][data-page=home]")
-        page.wait_for_selector(f"{FOR_YOU} [data-state=member]")
-        page.click("customer-hub [data-testid=coupons-link]")
+        page.click("customer-hub [data-testid=coupons-link]")  # on the Rewards page
     assert coupons.value.status == 200
     assert len(sessions) == 2, "a fresh token before the old one expired"
     assert page.page_errors == []

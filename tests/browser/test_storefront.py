@@ -78,18 +78,30 @@ def test_each_loyalty_state_shows_what_the_spec_says_and_nothing_more(
             loyalty["points_balance"], label
         )
         if loyalty["vip_tier"]:
-            tier = page.locator(f"{FOR_YOU} .tier").text_content() or ""
-            assert tier == f"VIP tier: {loyalty['vip_tier']['name']}", "a named badge"
+            name = loyalty["vip_tier"]["name"]
+            tier = page.locator(f"{FOR_YOU} .tier")
+            assert (tier.text_content() or "").endswith(f"VIP tier: {name}"), "a named badge"
+            # The tier image (a CDN this browser cannot reach) falls back to a readable badge.
+            initial = tier.locator(".initial")
+            assert initial.is_visible() and initial.inner_text() == name[0]
+            assert tier.locator("img").count() == 0
+        if loyalty["next_vip_tier"]:
+            vip = page.locator(f"{FOR_YOU} [data-testid=vip-progress]")
+            assert vip.locator("p").inner_text() == loyalty["next_vip_tier"]["text"]
+            vip_bar = vip.locator("[role=progressbar]")
+            assert vip_bar.get_attribute("aria-valuenow") == str(
+                loyalty["next_vip_tier"]["percent"]
+            )
         if loyalty["best_reward"]:
             assert loyalty["best_reward"]["text"] in text
         if loyalty["next_reward"]:
             assert points(loyalty["next_reward"]["points_needed"], label) + " more for " in text
-        assert bars.count() == 1
-        assert bars.get_attribute("aria-valuenow") == str(loyalty["progress"]["percent"])
+        reward_bar = page.locator(f"{FOR_YOU} .bar.reward")
+        assert reward_bar.get_attribute("aria-valuenow") == str(loyalty["progress"]["percent"])
         for reward in loyalty["rewards_preview"]:
             assert reward["name"] in text
-        assert f"Coupons ({loyalty['coupons_available']} available)" in text
-        assert page.locator("customer-hub #referral").input_value() == loyalty["referral_url"]
+        count = loyalty["coupons_available"]
+        assert f"{count} coupon{'' if count == 1 else 's'} available" in text
         assert "Start earning" not in text
     assert page.page_errors == []
 
@@ -162,6 +174,8 @@ def test_member_redeems_a_reward_sees_the_coupon_in_the_cart_and_the_balance_fal
     page.click("customer-hub [data-action=go][data-page=home]")
     page.wait_for_selector(f"{FOR_YOU} [data-state=member]")
     assert page.locator(f"{FOR_YOU} [data-testid=balance]").inner_text() == points(after, label)
+    page.click(f"{FOR_YOU} [data-testid=balance]")  # any loyalty element opens Rewards
+    page.wait_for_selector("customer-hub #redeem-title")
     page.click("customer-hub [data-testid=coupons-link]")
     page.wait_for_selector("customer-hub [data-testid=available-count]")
     applied = page.locator("customer-hub [data-coupon]", has_text=code.group(1))
@@ -342,7 +356,7 @@ def test_referral_link_copies_and_ways_to_earn_expand(
     page = context.new_page()
     token = token_for(http, needs_state(http, "member"))
     loyalty = hub_api(http, hub, "/loyalty", token)
-    open_drawer(page, hub, "member")
+    open_rewards(page, hub)
     page.get_by_role("button", name="Copy link").click()
     assert page.evaluate("navigator.clipboard.readText()") == loyalty["referral_url"]
     ways = page.locator("customer-hub #ways")

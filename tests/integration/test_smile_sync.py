@@ -119,8 +119,9 @@ def test_connecting_syncs_every_customer_program_and_coupon(
     report = status(api, merchant)
     assert report["status"] == "idle" and report["last_error"] is None
     assert report["customers_synced"] == 650
-    # program: settings, products, rules, tiers, referrals; customers and fulfillments: 3 + 2
-    assert report["requests_made"] == len(smile_standin.requests(account)) - 1 == 10
+    # program: points settings, products, rules, tiers, referral and VIP settings; customers and
+    # fulfillments: 3 + 2
+    assert report["requests_made"] == len(smile_standin.requests(account)) - 1 == 11
     settings = api.get("/v1/admin/settings", api_key=merchant.api_key).json
     assert settings["smile"]["connected"] is True
     assert settings["smile"]["last_sync_at"] == report["last_success_at"]
@@ -141,6 +142,7 @@ def test_connecting_syncs_every_customer_program_and_coupon(
     assert program is not None and program.points_label.other == "Coins"
     assert len(program.points_products) == 6 and len(program.vip_tiers) == 3
     assert program.referral_settings and program.referral_settings["status"] == "active"
+    assert program.vip_settings and program.vip_settings.milestone_type == "points_earned"
 
     member = snapshots.load_shopper(merchant.merchant_id, smile_demo.MEMBER_EMAIL, "1")
     assert [c.vip_status and c.vip_status.vip_tier_id for c in member.customers] == [2]

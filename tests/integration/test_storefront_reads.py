@@ -14,7 +14,14 @@ import pytest
 from customer_hub.edge.storefront import forget_profiles
 from customer_hub.identity import mint_customer_token
 from customer_hub.infra import clock
-from customer_hub.loyalty.snapshots import CouponRecord, merge_coupon_from_smile, save_coupon
+from customer_hub.loyalty.snapshots import (
+    CouponRecord,
+    VipSettings,
+    load_program,
+    merge_coupon_from_smile,
+    save_coupon,
+    save_program,
+)
 from customer_hub.merchants.profiles import SettingsPatch, update_settings
 from hubdev.metering import metering
 from hubdev.stack import LocalStack
@@ -70,12 +77,21 @@ def test_member_sees_every_field_of_the_loyalty_component(api: InProcessApi, sho
         "name": "Silver",
         "image_url": body["next_vip_tier"]["image_url"],
         "amount_needed": 150.0,
+        "metric": "points_earned",
+        "milestone": 500.0,
+        "progress_value": 350.0,
+        "percent": 70,
+        "text": "150 Coins to Silver",
     }
+    # 250 Coins for "$5 off" beats 300 Coins for $3 off (docs/reward-ranking.md).
     assert body["best_reward"] == {
-        "points_product_id": 16,
-        "name": "Order discount",
-        "points_price": 300,
-        "text": "Redeem 300 Coins for Order discount",
+        "points_product_id": 12,
+        "name": "$5 off",
+        "points_price": 250,
+        "exchange_type": "fixed",
+        "variable": None,
+        "text": "Redeem 250 Coins for $5 off",
+        "value": None,
     }
     assert body["next_reward"] == {
         "points_product_id": 13,
@@ -84,7 +100,13 @@ def test_member_sees_every_field_of_the_loyalty_component(api: InProcessApi, sho
         "points_needed": 150,
     }
     assert body["progress"] == {"current": 350, "target": 500, "percent": 70}
-    assert [r["points_product_id"] for r in body["rewards_preview"]] == [16, 12, 11]
+    assert [r["points_product_id"] for r in body["rewards_preview"]] == [12, 11, 16]
+    assert body["rewards_preview"][2]["variable"] == {
+        "min": 100,
+        "max": 300,
+        "min_value": {"amount": "1.00", "currency": "USD"},
+        "max_value": {"amount": "3.00", "currency": "USD"},
+    }
     assert body["coupons_available"] == 1
     assert body["referral_url"].startswith("http://i.refs.cc/")
     texts = {w["name"]: w["reward_text"] for w in body["ways_to_earn"]}
@@ -92,6 +114,72 @@ def test_member_sees_every_field_of_the_loyalty_component(api: InProcessApi, sho
     assert texts["Create an account"] == "100 Coins"
     assert "Leave a photo review" not in texts, "restricted to Silver and Gold"
     assert body["synced_at"].endswith("Z")
+
+
+@pytest.mark.parametrize(
+    ("accept_language", "language", "best", "earn"),
+    [
+        (
+            "pl-PL,pl;q=0.9,en;q=0.5",
+            "pl",
+            "Wymień 250 Coins na $5 off",
+            "5 Coins za każde wydane 1 USD",
+        ),
+        ("pt-BR", "pt-BR", "Resgate 250 Coins para obter $5 off", "5 Coins a cada US$ 1 gastos"),
+        ("pt", "pt-BR", "Resgate 250 Coins para obter $5 off", "5 Coins a cada US$ 1 gastos"),
+        ("de-DE", "en", "Redeem 250 Coins for $5 off", "5 Coins for every $1 spent"),
+        (None, "en", "Redeem 250 Coins for $5 off", "5 Coins for every $1 spent"),
+    ],
+)
+def test_server_texts_follow_accept_language(
+    api: InProcessApi,
+    shop: Shop,
+    accept_language: str | None,
+    language: str,
+    best: str,
+    earn: str,
+) -> None:
+    shopper = shop.shopper(balance=350)
+    headers = {"accept-language": accept_language} if accept_language else {}
+    reply = get(api, shop, "loyalty", shopper.token, headers={"origin": shop.origin, **headers})
+    assert reply.status == 200, reply.body
+    assert reply.headers["content-language"] == language
+    varies = {v.strip().lower() for v in reply.headers["vary"].split(",")}
+    assert {"accept-language", "origin"} <= varies
+    body = reply.json
+    assert body["best_reward"]["text"] == best
+    texts = {w["name"]: w["reward_text"].replace("\xa0", " ") for w in body["ways_to_earn"]}
+    assert texts["Place an order"] == earn
+    page = get(api, shop, "rewards", shopper.token, headers=headers)
+    assert page.headers["content-language"] == language
+    assert {w["reward_text"].replace("\xa0", " ") for w in page.json["ways_to_earn"]} >= {earn}
+    refused = get(api, shop, "coupons", None, headers=headers)
+    assert refused.status == 401 and refused.headers["content-language"] == language
+
+
+def test_vip_progress_in_the_programs_unit_and_referral_hidden_while_inactive(
+    api: InProcessApi, shop: Shop
+) -> None:
+    shopper = shop.shopper(balance=350)
+    program = load_program(shop.merchant_id, max_age=0)
+    assert program is not None
+    changed = program.model_copy(
+        update={
+            "vip_settings": VipSettings(milestone_type="amount_spent"),
+            "referral_settings": {**(program.referral_settings or {}), "status": "inactive"},
+        }
+    )
+    save_program(shop.merchant_id, changed)
+    body = get(api, shop, "loyalty", shopper.token).json
+    assert body["next_vip_tier"]["metric"] == "amount_spent"
+    assert body["next_vip_tier"]["text"] == "$150 more to Silver"
+    assert body["referral_url"] is None
+    assert get(api, shop, "rewards", shopper.token).json["referral_url"] is None
+    polish = get(api, shop, "loyalty", shopper.token, headers={"accept-language": "pl"}).json
+    assert (
+        polish["next_vip_tier"]["text"].replace("\xa0", " ")
+        == "Wydaj jeszcze 150 USD, aby zdobyć poziom Silver"
+    )
 
 
 @pytest.mark.parametrize(

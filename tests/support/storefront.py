@@ -100,6 +100,7 @@ def connect_shop(merchant: CreatedMerchant, standin: SmileStandIn, api_key: str)
             "earning_rules": account.earning_rules,
             "vip_tiers": account.vip_tiers,
             "referral_settings": account.referral_settings,
+            "vip_settings": account.vip_settings,
             "synced_at": clock.iso(clock.now()),
         }
     )

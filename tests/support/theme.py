@@ -36,10 +36,12 @@ def render_theme(
     secret: str | None,
     customer: dict[str, Any] | None,
     render_args: str,
+    locale: str = "en",
 ) -> str:
     """A theme page: `body` (the theme's own markup) then the snippet rendered the way the
     install guide says, `{% render 'customer-hub', <render_args> %}`, with Shopify's globals
-    (`shop` with the metafield, `customer`, `routes`)."""
+    (`shop` with the metafield, `customer`, `routes`, `request.locale` of the storefront's
+    language)."""
     metafields = {METAFIELD_NAMESPACE: {METAFIELD_KEY: {"value": secret}}} if secret else {}
     layout = (
         '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Theme</title></head>'
@@ -50,4 +52,5 @@ def render_theme(
         shop={"metafields": metafields},
         customer=customer,
         routes={"account_login_url": "/account/login"},
+        request={"locale": {"iso_code": locale}},
     )

@@ -82,6 +82,45 @@ def test_best_reward_is_the_dearest_affordable_with_ties_on_lowest_id() -> None:
     assert all_best is not None and all_best.id == 20
 
 
+def test_an_affordable_fixed_reward_is_recommended_over_any_variable_one() -> None:
+    """docs/reward-ranking.md: 300 Coins for $3 off is never recommended above 250 Coins for a
+    fixed reward (whose value Smile does not state), even though it spends more points."""
+    order_discount = variable(16, step=100, minimum=100, maximum=5000)
+    products = [fixed(11, 100), fixed(12, 250, "$5 off"), order_discount]
+    best = loyalty.best_reward(products, 350)
+    assert best is not None and best.id == 12
+    assert [p.id for p in loyalty.ranked_affordable(products, 350)] == [12, 11, 16]
+    assert [p.id for p in loyalty.ranked_affordable(products, 5000)] == [12, 11, 16]
+    only_variable = loyalty.best_reward([fixed(20, 400), order_discount], 350)
+    assert only_variable is not None and only_variable.id == 16
+    two_variables = [variable(3, maximum=200), variable(4, maximum=None), fixed(20, 400)]
+    best_variable = loyalty.best_reward(two_variables, 350)
+    assert best_variable is not None and best_variable.id == 4, "300 spendable beats 200"
+    ties = loyalty.best_reward([variable(8, maximum=None), variable(6, maximum=None)], 350)
+    assert ties is not None and ties.id == 6, "ties: the lowest id"
+
+
+def test_best_reward_text_names_the_value_and_the_preview_a_variable_range() -> None:
+    order_discount = variable(16, step=100, minimum=100, maximum=5000)
+    label = PointsLabel(one="Coin", other="Coins")
+    body = loyalty.best_reward_json(order_discount, 350, label, "USD", "en")
+    assert body["text"] == "Redeem 300 Coins for $ off worth $3"
+    assert body["value"] == {"amount": "3.00", "currency": "USD"}
+    polish = loyalty.best_reward_json(order_discount, 350, label, "PLN", "pl")
+    assert polish["text"].replace("\xa0", " ") == "Wymień 300 Coins na $ off o wartości 3 zł"
+    fixed_text = loyalty.best_reward_json(fixed(12, 250, "$5 off"), 350, label, "USD", "pt-BR")
+    assert fixed_text["text"] == "Resgate 250 Coins para obter $5 off"
+    assert fixed_text["value"] is None and fixed_text["variable"] is None
+    preview = loyalty.reward_summary(order_discount, 350, "USD")
+    assert preview["exchange_type"] == "variable"
+    assert preview["variable"] == {
+        "min": 100,
+        "max": 300,
+        "min_value": {"amount": "1.00", "currency": "USD"},
+        "max_value": {"amount": "3.00", "currency": "USD"},
+    }
+
+
 def test_next_reward_cheapest_locked_none_when_all_affordable() -> None:
     products = [fixed(12, 500), fixed(11, 100), fixed(13, 500), fixed(20, 1000)]
     upcoming = loyalty.next_reward(products, 350)
@@ -97,8 +136,8 @@ def test_variable_rewards_afford_from_minimum_and_rank_by_spendable_points() -> 
     assert loyalty.spendable(product, 250) == 200
     assert loyalty.spendable(product, 5000) == 1000
     assert loyalty.entry_price(product) == 200
-    best = loyalty.best_reward([fixed(1, 500), product], 950)
-    assert best is not None and best.id == 5, "900 spendable beats a 500 reward"
+    best = loyalty.best_reward([product], 950)
+    assert best is not None and best.id == 5, "a variable reward when no fixed one is affordable"
     upcoming = loyalty.next_reward([product, fixed(1, 500)], 100)
     assert upcoming is not None and upcoming.id == 5
     assert loyalty.variable_value_minor(product, 300, "USD") == 300
@@ -158,7 +197,7 @@ def var(value: float, per: float) -> dict[str, Any]:
         ({"type": "fixed", "fixed": {"value": 1}}, "USD", "1 Point"),
         (var(5, 1), "USD", "5 Points for every $1 spent"),
         (var(1, 2.5), "EUR", "1 Point for every €2.50 spent"),
-        (var(10, 100), "PLN", "10 Points for every 100 PLN spent"),
+        (var(10, 100), "PLN", "10 Points for every PLN100 spent"),
     ],
 )
 def test_ways_to_earn_texts(reward_value: dict[str, Any], currency: str, text: str) -> None:
@@ -212,7 +251,10 @@ def test_member_loyalty_json_matches_api_example() -> None:
         "points_product_id": 11,
         "name": "Free shipping",
         "points_price": 100,
+        "exchange_type": "fixed",
+        "variable": None,
         "text": "Redeem 100 Points for Free shipping",
+        "value": None,
     }
     assert body["next_reward"] == {
         "points_product_id": 12,
@@ -222,7 +264,13 @@ def test_member_loyalty_json_matches_api_example() -> None:
     }
     assert body["progress"] == {"current": 350, "target": 500, "percent": 70}
     assert body["rewards_preview"] == [
-        {"points_product_id": 11, "name": "Free shipping", "points_price": 100}
+        {
+            "points_product_id": 11,
+            "name": "Free shipping",
+            "points_price": 100,
+            "exchange_type": "fixed",
+            "variable": None,
+        }
     ]
     assert body["ways_to_earn"][0]["reward_text"] == "5 Points for every $1 spent"
     assert body["coupons_available"] == 2
@@ -237,6 +285,18 @@ def test_no_personal_value_outside_join_and_member(state: loyalty.State) -> None
         assert body[key] is None, key
     assert body["rewards_preview"] == [] and body["ways_to_earn"] == []
     assert "900" not in str(body) and "refs.cc" not in str(body)
+
+
+def test_the_referral_link_is_hidden_while_the_referral_program_is_inactive() -> None:
+    snapshot = customer(referral_url="https://i.refs.cc/abc")
+    shop = program()
+    coupons: dict[str, list[dict[str, Any]]] = {"applied": [], "available": []}
+    for status, shown in [("active", True), ("inactive", False), (None, True)]:
+        shop.referral_settings = None if status is None else {"status": status}
+        body = loyalty.loyalty_json("member", shop, snapshot, 0, "USD")
+        page = loyalty.rewards_json("member", shop, snapshot, coupons, "USD")
+        expected = "https://i.refs.cc/abc" if shown else None
+        assert body["referral_url"] == page["referral_url"] == expected, status
 
 
 def test_join_shows_an_empty_bar_and_the_first_reward() -> None:

@@ -12,6 +12,9 @@
 // `data-customer-hub-open` opens the drawer (`="rewards"` / `="coupons"`: that page).
 // It coupons into the cart by requesting the coupon's `apply_url` path on the shop's own origin
 // (Shopify's /discount/<code> sets the cart discount), and emits `customer-hub:coupon-applied`.
+// It speaks English, Brazilian Portuguese or Polish: its `lang` attribute (the snippet renders the
+// storefront's locale), else the page's <html lang>, else the browser's (docs/languages.md), and
+// asks the API for its texts in that language (Accept-Language).
 
 const STYLE = `
 :host { --hub-accent: #3b3bd4; --hub-ink: #1c1c28; --hub-muted: #5b5b6e; --hub-bg: #fff;
@@ -42,7 +45,14 @@ h3 { font-size: 1em; margin: 0 0 .5em; }
 .grow { flex: 1; min-width: 0; }
 .tier { display: inline-flex; align-items: center; gap: .35em; border-radius: 999px; padding: .15em .7em;
   background: #f1f0ff; font-weight: 600; }
-.tier img { width: 20px; height: 20px; }
+.tier img, .tier .initial { width: 20px; height: 20px; }
+.tier .initial { display: inline-grid; place-items: center; border-radius: 50%; background: var(--hub-accent);
+  color: #fff; font-size: .75em; font-weight: 700; }
+.loyalty { cursor: pointer; }
+h4 { font-size: .95em; margin: .8em 0 .3em; }
+button.plain { background: none; border: 0; color: inherit; padding: .25em 0; min-height: 32px; width: 100%;
+  text-align: left; border-radius: 4px; }
+.bar.vip > span { background: #8a6d00; }
 .balance { font-size: 1.6em; font-weight: 700; margin: .2em 0; }
 .bar { height: 10px; border-radius: 999px; background: var(--hub-line); overflow: hidden; margin: .5em 0; }
 .bar > span { display: block; height: 100%; background: var(--hub-accent); }
@@ -61,7 +71,177 @@ details summary { cursor: pointer; font-weight: 600; min-height: 32px; }
 .sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 `;
 
-const PAGE_TITLES = { home: "For you", rewards: "Rewards", coupons: "Coupons" };
+// ------------------------------------------------------------------ languages (docs/languages.md)
+// en, pt-BR and pl: the element's `lang` attribute, else the page's <html lang>, else the
+// browser's. The hub's own words only: reward, tier and rule names come from the merchant.
+// A message is a string with {placeholders}, or one string per CLDR plural category of `n`.
+export const MESSAGES = {
+  en: {
+    for_you: "For you", rewards: "Rewards", coupons: "Coupons",
+    loading: "Loading…", try_again: "Try again",
+    back: "← Back", back_label: "Back to For you", close: "Close", help: "Need help?",
+    session_expired: "Your session has expired. Please log in again.",
+    load_failed: "We couldn't load your rewards right now.",
+    load_refused: "We couldn't load your rewards.",
+    login_prompt: "Log in to see your points and rewards.", login: "Log in",
+    start_earning: "Start earning rewards", first_reward_progress: "Progress to your first reward",
+    vip_tier: "VIP tier:", vip_progress: "Progress to {tier}",
+    more_for: "{points} more for {name} ({price})",
+    progress_to: "Progress to {name}", all_unlocked: "Every reward unlocked",
+    can_redeem: "Rewards you can redeem", keep_earning_first: "Keep earning to unlock your first reward.",
+    see_all: "See all rewards",
+    coupons_link: { one: "Coupons ({n} available)", other: "Coupons ({n} available)" },
+    coupons_preview: { one: "{n} coupon available", other: "{n} coupons available" },
+    see_coupons: "See your coupons",
+    refer: "Refer a friend", referral_link: "Your referral link", copy: "Copy link", copied: "Copied!",
+    referral_copied: "Referral link copied", ways: "Ways to earn", go: "Go",
+    not_available: "Rewards are not available for your account.",
+    more_needed: "{points} more needed", next_progress: "Progress to your next reward",
+    redeem_title: "Redeem your points", none_yet: "No rewards to redeem yet.", keep_earning: "Keep earning for",
+    redeem: "Redeem", redeem_for: "Redeem {points} for {name}", spend_label: "Points to spend",
+    spend_on: "Points to spend on {name}", redeem_points: "Redeem {points}", value_off: "{value} off",
+    range: "{from}–{to}",
+    available_count: { one: "{n} available coupon", other: "{n} available coupons" },
+    in_cart: "In your cart", available: "Available coupons", no_coupons: "No coupons available.",
+    code: "Code", applied_note: "applied to your cart", expires: "Expires {date}",
+    apply_again: "Apply again", apply: "Apply to cart", redeeming: "Redeeming…", applying: "Applying…",
+    redeemed_applied: "{name}: code {code} is applied to your cart. Balance: {balance}.",
+    redeemed_pending: "{name} redeemed: your coupon is on its way and will be applied to your cart once issued. Balance: {balance}.",
+    confirming: "Confirming your redemption of {name}…",
+    code_applied: "Code {code} is applied to your cart.",
+    not_enough: "Not enough points yet: {n} more needed.", not_enough_plain: "Not enough points yet.",
+    unreachable: "We couldn't reach the rewards program. Nothing was spent — please try again.",
+    refused: "This didn't work. Please reload the page and try again.",
+    choose_multiple: "Choose a multiple of {step} between {min} and {max}.",
+    point: { one: "Point", other: "Points" },
+  },
+  "pt-BR": {
+    for_you: "Para você", rewards: "Recompensas", coupons: "Cupons",
+    loading: "Carregando…", try_again: "Tentar novamente",
+    back: "← Voltar", back_label: "Voltar para Para você", close: "Fechar", help: "Precisa de ajuda?",
+    session_expired: "Sua sessão expirou. Entre novamente.",
+    load_failed: "Não foi possível carregar suas recompensas agora.",
+    load_refused: "Não foi possível carregar suas recompensas.",
+    login_prompt: "Entre para ver seus pontos e recompensas.", login: "Entrar",
+    start_earning: "Comece a ganhar recompensas", first_reward_progress: "Progresso para sua primeira recompensa",
+    vip_tier: "Nível VIP:", vip_progress: "Progresso para {tier}",
+    more_for: "Faltam {points} para {name} ({price})",
+    progress_to: "Progresso para {name}", all_unlocked: "Todas as recompensas desbloqueadas",
+    can_redeem: "Recompensas que você pode resgatar", keep_earning_first: "Continue ganhando para desbloquear sua primeira recompensa.",
+    see_all: "Ver todas as recompensas",
+    coupons_link: { one: "Cupons ({n} disponível)", other: "Cupons ({n} disponíveis)" },
+    coupons_preview: { one: "{n} cupom disponível", other: "{n} cupons disponíveis" },
+    see_coupons: "Ver seus cupons",
+    refer: "Indique um amigo", referral_link: "Seu link de indicação", copy: "Copiar link", copied: "Copiado!",
+    referral_copied: "Link de indicação copiado", ways: "Formas de ganhar", go: "Ir",
+    not_available: "As recompensas não estão disponíveis para sua conta.",
+    more_needed: "Faltam {points}", next_progress: "Progresso para sua próxima recompensa",
+    redeem_title: "Resgate seus pontos", none_yet: "Ainda não há recompensas para resgatar.", keep_earning: "Continue ganhando para",
+    redeem: "Resgatar", redeem_for: "Resgatar {points} por {name}", spend_label: "Pontos a usar",
+    spend_on: "Pontos a usar em {name}", redeem_points: "Resgatar {points}", value_off: "{value} de desconto",
+    range: "{from}–{to}",
+    available_count: { one: "{n} cupom disponível", other: "{n} cupons disponíveis" },
+    in_cart: "No seu carrinho", available: "Cupons disponíveis", no_coupons: "Nenhum cupom disponível.",
+    code: "Código", applied_note: "aplicado ao seu carrinho", expires: "Válido até {date}",
+    apply_again: "Aplicar de novo", apply: "Aplicar ao carrinho", redeeming: "Resgatando…", applying: "Aplicando…",
+    redeemed_applied: "{name}: o código {code} foi aplicado ao seu carrinho. Saldo: {balance}.",
+    redeemed_pending: "{name} resgatado: seu cupom está a caminho e será aplicado ao carrinho assim que for emitido. Saldo: {balance}.",
+    confirming: "Confirmando seu resgate de {name}…",
+    code_applied: "O código {code} foi aplicado ao seu carrinho.",
+    not_enough: "Pontos insuficientes: faltam {n}.", not_enough_plain: "Pontos insuficientes.",
+    unreachable: "Não conseguimos falar com o programa de recompensas. Nada foi gasto — tente novamente.",
+    refused: "Não deu certo. Recarregue a página e tente novamente.",
+    choose_multiple: "Escolha um múltiplo de {step} entre {min} e {max}.",
+    point: { one: "ponto", other: "pontos" },
+  },
+  pl: {
+    for_you: "Dla Ciebie", rewards: "Nagrody", coupons: "Kupony",
+    loading: "Wczytywanie…", try_again: "Spróbuj ponownie",
+    back: "← Wróć", back_label: "Wróć do zakładki Dla Ciebie", close: "Zamknij", help: "Potrzebujesz pomocy?",
+    session_expired: "Twoja sesja wygasła. Zaloguj się ponownie.",
+    load_failed: "Nie udało się teraz wczytać Twoich nagród.",
+    load_refused: "Nie udało się wczytać Twoich nagród.",
+    login_prompt: "Zaloguj się, aby zobaczyć swoje punkty i nagrody.", login: "Zaloguj się",
+    start_earning: "Zacznij zdobywać nagrody", first_reward_progress: "Postęp do pierwszej nagrody",
+    vip_tier: "Poziom VIP:", vip_progress: "Postęp do poziomu {tier}",
+    more_for: "Jeszcze {points} do nagrody {name} ({price})",
+    progress_to: "Postęp do nagrody {name}", all_unlocked: "Wszystkie nagrody odblokowane",
+    can_redeem: "Nagrody do odebrania", keep_earning_first: "Zbieraj dalej, aby odblokować pierwszą nagrodę.",
+    see_all: "Zobacz wszystkie nagrody",
+    coupons_link: { one: "Kupony ({n} dostępny)", few: "Kupony ({n} dostępne)", many: "Kupony ({n} dostępnych)", other: "Kupony ({n} dostępnego)" },
+    coupons_preview: { one: "{n} dostępny kupon", few: "{n} dostępne kupony", many: "{n} dostępnych kuponów", other: "{n} dostępnego kuponu" },
+    see_coupons: "Zobacz swoje kupony",
+    refer: "Poleć znajomemu", referral_link: "Twój link polecający", copy: "Kopiuj link", copied: "Skopiowano!",
+    referral_copied: "Skopiowano link polecający", ways: "Jak zdobywać punkty", go: "Przejdź",
+    not_available: "Nagrody nie są dostępne dla Twojego konta.",
+    more_needed: "Brakuje {points}", next_progress: "Postęp do następnej nagrody",
+    redeem_title: "Wymień swoje punkty", none_yet: "Nie masz jeszcze nagród do odebrania.", keep_earning: "Zbieraj dalej na",
+    redeem: "Wymień", redeem_for: "Wymień {points} na {name}", spend_label: "Punkty do wydania",
+    spend_on: "Punkty do wydania na {name}", redeem_points: "Wymień {points}", value_off: "{value} zniżki",
+    range: "{from}–{to}",
+    available_count: { one: "{n} dostępny kupon", few: "{n} dostępne kupony", many: "{n} dostępnych kuponów", other: "{n} dostępnego kuponu" },
+    in_cart: "W Twoim koszyku", available: "Dostępne kupony", no_coupons: "Brak dostępnych kuponów.",
+    code: "Kod", applied_note: "dodany do koszyka", expires: "Ważny do {date}",
+    apply_again: "Dodaj ponownie", apply: "Dodaj do koszyka", redeeming: "Wymieniamy…", applying: "Dodajemy…",
+    redeemed_applied: "{name}: kod {code} został dodany do koszyka. Saldo: {balance}.",
+    redeemed_pending: "Wymieniono {name}: kupon jest w drodze i trafi do koszyka, gdy tylko zostanie wydany. Saldo: {balance}.",
+    confirming: "Potwierdzamy wymianę: {name}…",
+    code_applied: "Kod {code} został dodany do koszyka.",
+    not_enough: "Za mało punktów: brakuje {n}.", not_enough_plain: "Za mało punktów.",
+    unreachable: "Nie udało się połączyć z programem nagród. Nic nie zostało wydane — spróbuj ponownie.",
+    refused: "Nie udało się. Odśwież stronę i spróbuj ponownie.",
+    choose_multiple: "Wybierz wielokrotność {step} od {min} do {max}.",
+    point: { one: "punkt", few: "punkty", many: "punktów", other: "punktu" },
+  },
+};
+
+/** One of en, pt-BR, pl for a BCP 47 tag; null for any other language. */
+export function supportedLanguage(tag) {
+  const primary = String(tag || "").trim().toLowerCase().split(/[-_]/)[0];
+  if (primary === "pt") return "pt-BR";
+  return primary === "en" || primary === "pl" ? primary : null;
+}
+
+/** A message of `lang` with its {placeholders} filled; plural messages pick by `params.n`. */
+export function translate(lang, key, params = {}) {
+  let message = (MESSAGES[lang] || MESSAGES.en)[key] ?? MESSAGES.en[key];
+  if (typeof message === "object") {
+    const category = new Intl.PluralRules(lang).select(Number(params.n));
+    message = message[category] ?? message.other;
+  }
+  return message.replace(/\{(\w+)\}/g, (_, name) =>
+    name === "n" ? formatNumber(lang, params.n) : String(params[name] ?? ""),
+  );
+}
+
+export function formatNumber(lang, n) {
+  return new Intl.NumberFormat(lang).format(n);
+}
+
+/** Smile's default label ("Point"/"Points") is the hub's word in every CLDR form; a label the
+ * merchant wrote keeps its two forms: `one` for CLDR "one", `other` for every other category. */
+export function pointsText(n, label, lang = "en") {
+  const names = label || { one: "Point", other: "Points" };
+  const category = new Intl.PluralRules(lang).select(Number(n));
+  const word =
+    names.one === "Point" && names.other === "Points"
+      ? translate(lang, "point", { n })
+      : category === "one" ? names.one : names.other;
+  return `${formatNumber(lang, n)} ${word}`;
+}
+
+/** Money for the locale; whole amounts without decimals ("$1", "1 zł", "R$ 1"). */
+export function money(amount, currency, lang = "en") {
+  const value = Number(amount);
+  const whole = Number.isInteger(value) ? { minimumFractionDigits: 0, maximumFractionDigits: 0 } : {};
+  return new Intl.NumberFormat(lang, { style: "currency", currency, ...whole }).format(value);
+}
+
+export function formatDate(lang, iso) {
+  return new Intl.DateTimeFormat(lang, { dateStyle: "medium" }).format(new Date(iso));
+}
+
+const PAGE_TITLES = { home: "for_you", rewards: "rewards", coupons: "coupons" };
 const SIGNED_ATTRIBUTES = ["customer-id", "customer-email", "issued-at", "signature"];
 const SESSION_REFRESH_MS = 5 * 60 * 1000; // exchange again when the token has less left than this
 const OPEN_TRIGGER = "[data-customer-hub-open]";
@@ -79,19 +259,6 @@ function tokenLifetimeMs(token) {
 
 function esc(value) {
   return String(value ?? "").replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
-function pointsText(n, label) {
-  const names = label || { one: "Point", other: "Points" };
-  return `${Number(n).toLocaleString("en-US")} ${n === 1 ? names.one : names.other}`;
-}
-
-function money(amount, currency) {
-  try {
-    return new Intl.NumberFormat(undefined, { style: "currency", currency }).format(amount);
-  } catch {
-    return `${Number(amount).toFixed(2)} ${currency}`;
-  }
 }
 
 /** The spendable amounts of a variable reward: multiples of step from min up to min(max, balance). */
@@ -141,7 +308,7 @@ class HubError extends Error {
 }
 
 export class CustomerHub extends HTMLElement {
-  static observedAttributes = ["api-base", "merchant-id", "customer-token", "login-url", "launcher", ...SIGNED_ATTRIBUTES];
+  static observedAttributes = ["api-base", "merchant-id", "customer-token", "login-url", "launcher", "lang", ...SIGNED_ATTRIBUTES];
 
   constructor() {
     super();
@@ -176,6 +343,7 @@ export class CustomerHub extends HTMLElement {
   attributeChangedCallback(name, oldValue, newValue) {
     if (oldValue === newValue || !this.isConnected) return;
     if (name === "launcher" || name === "login-url") return this.#render();
+    if (name === "lang") return this.#relanguage();
     // A new shopper (or API): forget what was loaded for the previous one.
     Object.assign(this.state, { page: "home", status: "idle", loyalty: null, rewards: null, coupons: null });
     this.notice = null;
@@ -187,6 +355,28 @@ export class CustomerHub extends HTMLElement {
     if (this.state.open) this.#load();
     else this.#render();
     this.#scheduleProbe();
+  }
+
+  /** en, pt-BR or pl: the `lang` attribute, else the page's <html lang>, else the browser's. */
+  get language() {
+    const candidates = [this.getAttribute("lang"), document.documentElement.lang, ...(navigator.languages || [navigator.language])];
+    for (const candidate of candidates) {
+      const found = supportedLanguage(candidate);
+      if (found) return found;
+    }
+    return "en";
+  }
+
+  /** A message of the drawer's language. */
+  t(key, params) {
+    return translate(this.language, key, params);
+  }
+
+  /** A new language: the server-built texts are reloaded in it. */
+  #relanguage() {
+    Object.assign(this.state, { loyalty: null, rewards: null, coupons: null });
+    if (this.state.open) this.#load();
+    else this.#render();
   }
 
   get token() {
@@ -269,20 +459,21 @@ export class CustomerHub extends HTMLElement {
     return this.#request(method, path, { ...options, token });
   }
 
-  async #request(method, path, { body, headers, token } = {}) {
+  async #request(method, path, { body, headers, token, keepalive = false } = {}) {
     const base = (this.getAttribute("api-base") || "").replace(/\/$/, "");
     const merchant = encodeURIComponent(this.getAttribute("merchant-id") || "");
-    const init = { method, headers: { Accept: "application/json", ...headers } };
+    const init = { method, headers: { Accept: "application/json", "Accept-Language": this.language, ...headers } };
     if (token) init.headers.Authorization = `Bearer ${token}`;
     if (body !== undefined) {
       init.headers["Content-Type"] = "application/json";
       init.body = JSON.stringify(body);
     }
+    if (keepalive) init.keepalive = true;
     let response;
     try {
       response = await fetch(`${base}/v1/shops/${merchant}/hub${path}`, init);
     } catch {
-      throw new HubError(0, { detail: "You seem to be offline." });
+      throw new HubError(0, { detail: "offline" });
     }
     const data = await response.json().catch(() => null);
     if (!response.ok) {
@@ -300,7 +491,18 @@ export class CustomerHub extends HTMLElement {
   track(type, extra = {}) {
     if (!this.identified) return;
     const event = { id: crypto.randomUUID(), type, occurred_at: new Date().toISOString(), ...extra };
-    this.#api("POST", "/events", { body: { events: [event] } }).catch(() => {});
+    // keepalive: the request outlives the page, e.g. a help link that navigates away.
+    const send = { body: { events: [event] }, keepalive: true };
+    const token = this.#tokenNow();
+    // With a token at hand the request leaves within the click, before any navigation starts.
+    const sent = token ? this.#request("POST", "/events", { ...send, token }) : this.#api("POST", "/events", send);
+    sent.catch(() => {});
+  }
+
+  /** The customer token when it is known without a request, else null. */
+  #tokenNow() {
+    if (this.token) return this.token;
+    return this.session && Date.now() < this.session.refreshAt ? this.session.token : null;
   }
 
   // ------------------------------------------------------------------ drawer
@@ -437,7 +639,7 @@ export class CustomerHub extends HTMLElement {
     const id = reward.points_product_id;
     // One key per intended redemption, kept across reloads: a retry reuses it, so Smile spends once.
     const { key, keyFor, slot } = this.#redeemKey(reward, body);
-    if (button) this.#busy(button, "Redeeming…");
+    if (button) this.#busy(button, this.t("redeeming"));
     try {
       const result = await this.#api("POST", `/rewards/${id}/redeem`, {
         body,
@@ -447,11 +649,12 @@ export class CustomerHub extends HTMLElement {
       const label = this.#label();
       const applied = result.coupon.code ? await this.#applyToCart(result.coupon, result.apply_url) : false;
       if (!result.coupon.code) this.#watchPendingCoupon(result.coupon);
+      const balance = pointsText(result.points_balance, label, this.language);
       this.notice = {
         kind: "ok",
         text: applied
-          ? `${reward.name}: code ${result.coupon.code} is applied to your cart. Balance: ${pointsText(result.points_balance, label)}.`
-          : `${reward.name} redeemed: your coupon is on its way and will be applied to your cart once issued. Balance: ${pointsText(result.points_balance, label)}.`,
+          ? this.t("redeemed_applied", { name: reward.name, code: result.coupon.code, balance })
+          : this.t("redeemed_pending", { name: reward.name, balance }),
       };
       if (this.state.rewards) {
         this.state.rewards = await this.#api("GET", "/rewards").catch(() => ({
@@ -466,7 +669,7 @@ export class CustomerHub extends HTMLElement {
       if (slug === "redemption-unconfirmed" || slug === "idempotency-key-in-use") {
         // Smile's answer was lost (or this key is still being answered): the points stay held;
         // ask again with the same key, never a new one.
-        this.notice = { kind: "ok", text: `Confirming your redemption of ${reward.name}…`, confirming: true };
+        this.notice = { kind: "ok", text: this.t("confirming", { name: reward.name }), confirming: true };
         const wait = Math.max(1, Number(error.retryAfter) || 3) * 1000;
         setTimeout(() => this.#submitRedemption(reward, body, null), wait);
       } else {
@@ -491,7 +694,7 @@ export class CustomerHub extends HTMLElement {
         if (!found?.code) continue;
         const result = await this.#api("POST", `/coupons/${encodeURIComponent(coupon.id)}/apply`, { body: {} });
         await this.#applyToCart(result.coupon, result.apply_url);
-        this.notice = { kind: "ok", text: `Code ${result.coupon.code} is applied to your cart.` };
+        this.notice = { kind: "ok", text: this.t("code_applied", { code: result.coupon.code }) };
         this.state.coupons = page;
         this.#render();
         return;
@@ -516,11 +719,11 @@ export class CustomerHub extends HTMLElement {
 
   async #apply(button) {
     const id = button.dataset.id;
-    this.#busy(button, "Applying…");
+    this.#busy(button, this.t("applying"));
     try {
       const result = await this.#api("POST", `/coupons/${encodeURIComponent(id)}/apply`, { body: {} });
       await this.#applyToCart(result.coupon, result.apply_url); // the API records coupon_applied
-      this.notice = { kind: "ok", text: `Code ${result.coupon.code} is applied to your cart.` };
+      this.notice = { kind: "ok", text: this.t("code_applied", { code: result.coupon.code }) };
       this.state.coupons = await this.#api("GET", "/coupons").catch(() => this.state.coupons);
     } catch (error) {
       this.notice = { kind: "err", text: this.#explain(error) };
@@ -556,8 +759,8 @@ export class CustomerHub extends HTMLElement {
       input.select();
       document.execCommand("copy");
     }
-    button.textContent = "Copied!";
-    this.shadowRoot.querySelector("#copy-status").textContent = "Referral link copied";
+    button.textContent = this.t("copied");
+    this.shadowRoot.querySelector("#copy-status").textContent = this.t("referral_copied");
   }
 
   #busy(button, text) {
@@ -565,18 +768,30 @@ export class CustomerHub extends HTMLElement {
     button.textContent = text;
   }
 
+  /** What went wrong, in the shopper's language (the API's problem details are English). */
   #explain(error) {
     const slug = (error.problem.type || "").split("/").pop();
-    if (slug === "insufficient-points") return `Not enough points yet: ${error.problem.points_needed ?? "more"} more needed.`;
-    if (error.retryable) return "We couldn't reach the rewards program. Nothing was spent — please try again.";
-    return error.message;
+    if (slug === "insufficient-points") {
+      const needed = error.problem.points_needed;
+      return needed == null ? this.t("not_enough_plain") : this.t("not_enough", { n: needed });
+    }
+    if (error.retryable) return this.t("unreachable");
+    if (error.status === 401) return this.t("session_expired");
+    return this.t("refused");
+  }
+
+  #spendMessage(range) {
+    const lang = this.language;
+    return this.t("choose_multiple", {
+      step: formatNumber(lang, range.step),
+      min: formatNumber(lang, range.min),
+      max: formatNumber(lang, range.max),
+    });
   }
 
   #showSpendError(id, range) {
     const message = this.shadowRoot.querySelector(`#spend-error-${id}`);
-    if (message && range) {
-      message.textContent = `Choose a multiple of ${range.step} between ${range.min} and ${range.max}.`;
-    }
+    if (message && range) message.textContent = this.#spendMessage(range);
   }
 
   // ------------------------------------------------------------------ events
@@ -608,14 +823,17 @@ export class CustomerHub extends HTMLElement {
     const value = Number(input.value);
     const ok = validSpend(range, value);
     const root = this.shadowRoot;
+    const spent = pointsText(value, this.#label(), this.language);
     if (input.type === "range" || ok) {
       root.querySelector(`#spend-${id}`).value = value;
-      root.querySelector(`#slider-${id}`).value = value;
+      const slider = root.querySelector(`#slider-${id}`);
+      slider.value = value;
+      slider.setAttribute("aria-valuetext", spent);
     }
-    root.querySelector(`#spend-error-${id}`).textContent = ok ? "" : `Choose a multiple of ${range.step} between ${range.min} and ${range.max}.`;
+    root.querySelector(`#spend-error-${id}`).textContent = ok ? "" : this.#spendMessage(range);
     const button = root.querySelector(`[data-action=redeem][data-id="${id}"]`);
     button.disabled = !ok;
-    button.textContent = ok ? `Redeem ${pointsText(value, this.#label())}` : "Redeem";
+    button.textContent = ok ? this.t("redeem_points", { points: spent }) : this.t("redeem");
     root.querySelector(`#value-${id}`).textContent = ok ? this.#variableValue(reward, value) : "";
   }
 
@@ -645,9 +863,21 @@ export class CustomerHub extends HTMLElement {
     return this.state.rewards?.points_label || this.state.loyalty?.points_label;
   }
 
-  #variableValue(reward, points) {
+  #points(n) {
+    return pointsText(n, this.#label(), this.language);
+  }
+
+  #money(value) {
+    return money(value.amount, value.currency, this.language);
+  }
+
+  #variableMoney(reward, points) {
     const step = reward.variable.step_value;
-    return `${money((points / reward.variable.step) * Number(step.amount), step.currency)} off`;
+    return money((points / reward.variable.step) * Number(step.amount), step.currency, this.language);
+  }
+
+  #variableValue(reward, points) {
+    return this.t("value_off", { value: this.#variableMoney(reward, points) });
   }
 
   /** A selector that finds "the same" control after a re-render, so focus is not lost. */
@@ -662,12 +892,28 @@ export class CustomerHub extends HTMLElement {
   #render() {
     const key = this.#focusKey();
     this.#paint();
-    for (const img of this.shadowRoot.querySelectorAll("img")) {
-      img.addEventListener("error", () => img.remove(), { once: true }); // no broken-image icons
-    }
+    this.#imageFallbacks();
     if (!key) return;
     const again = this.shadowRoot.querySelector(key) || this.shadowRoot.querySelector("#hub-title");
     again?.focus();
+  }
+
+  /** No broken-image icons: a tier image that fails becomes a badge with the tier's initial
+   * (the badge keeps its name); any other image that fails is removed. */
+  #imageFallbacks() {
+    for (const img of this.shadowRoot.querySelectorAll("img")) {
+      const fallback = () => {
+        if (img.dataset.initial) {
+          const badge = document.createElement("span");
+          badge.className = "initial";
+          badge.setAttribute("aria-hidden", "true");
+          badge.textContent = img.dataset.initial;
+          img.replaceWith(badge);
+        } else img.remove();
+      };
+      if (img.complete && img.naturalWidth === 0 && img.getAttribute("src")) fallback();
+      else img.addEventListener("error", fallback, { once: true });
+    }
   }
 
   #paint() {
@@ -676,111 +922,129 @@ export class CustomerHub extends HTMLElement {
       this.shadowRoot.innerHTML = "";
       return;
     }
+    const lang = this.language;
     const launcher =
       this.getAttribute("launcher") === "none"
         ? ""
-        : `<button class="launcher" data-action="open" aria-haspopup="dialog" aria-expanded="${open}">For you</button>`;
+        : `<button class="launcher" data-action="open" aria-haspopup="dialog" aria-expanded="${open}" lang="${lang}">${esc(this.t("for_you"))}</button>`;
     if (!open) {
       this.shadowRoot.innerHTML = `<style>${STYLE}</style>${launcher}`;
       return;
     }
     let content;
     if (status === "loading" || status === "idle") {
-      content = `<p role="status" class="muted">Loading…</p>`;
+      content = `<p role="status" class="muted">${esc(this.t("loading"))}</p>`;
     } else if (status === "error") {
       content = `<div role="alert" class="notice err"><p>${esc(this.#explainLoad(this.state.error))}</p>
-        <button data-action="retry">Try again</button></div>`;
+        <button data-action="retry">${esc(this.t("try_again"))}</button></div>`;
     } else {
       content = { home: () => this.#home(), rewards: () => this.#rewardsPage(), coupons: () => this.#couponsPage() }[page]();
     }
-    const back = page === "home" ? "" : `<button class="link" data-action="go" data-page="home" aria-label="Back to For you">← Back</button>`;
+    const back = page === "home" ? "" : `<button class="link" data-action="go" data-page="home" aria-label="${esc(this.t("back_label"))}">${esc(this.t("back"))}</button>`;
     const notice = this.notice
       ? `<div class="notice ${this.notice.kind}" role="${this.notice.kind === "err" ? "alert" : "status"}" tabindex="-1">${esc(this.notice.text)}
-         ${this.notice.retry ? `<button class="ghost" id="retry-redeem" data-action="retry-redeem">Try again</button>` : ""}</div>`
+         ${this.notice.retry ? `<button class="ghost" id="retry-redeem" data-action="retry-redeem">${esc(this.t("try_again"))}</button>` : ""}</div>`
       : "";
     this.shadowRoot.innerHTML = `<style>${STYLE}</style>${launcher}
       <div class="scrim" data-action="dismiss"></div>
-      <section class="drawer" role="dialog" aria-modal="true" aria-labelledby="hub-title">
-        <header>${back}<h2 id="hub-title" tabindex="-1">${PAGE_TITLES[page]}</h2>
-          <button class="ghost" id="hub-close" data-action="close" aria-label="Close">✕</button></header>
+      <section class="drawer" role="dialog" aria-modal="true" aria-labelledby="hub-title" lang="${lang}">
+        <header>${back}<h2 id="hub-title" tabindex="-1">${esc(this.t(PAGE_TITLES[page]))}</h2>
+          <button class="ghost" id="hub-close" data-action="close" aria-label="${esc(this.t("close"))}">✕</button></header>
         <div class="body">${notice}${content}
-          <p class="muted"><a href="${esc(this.getAttribute("help-url") || "/pages/contact")}" data-action="help">Need help?</a></p>
+          <p class="muted"><a href="${esc(this.getAttribute("help-url") || "/pages/contact")}" data-action="help">${esc(this.t("help"))}</a></p>
         </div>
       </section>`;
   }
 
   #explainLoad(error) {
-    if (error.status === 401) return "Your session has expired. Please log in again.";
-    if (error.retryable) return "We couldn't load your rewards right now.";
-    return `We couldn't load your rewards: ${error.message}`;
+    if (error.status === 401) return this.t("session_expired");
+    if (error.retryable) return this.t("load_failed");
+    return this.t("load_refused");
   }
 
   #home() {
     const loyalty = this.state.loyalty;
-    const label = loyalty.points_label;
     switch (loyalty.state) {
       case "login_required":
-        return `<div class="card" data-state="login_required"><h3>Rewards</h3>
-          <p>Log in to see your points and rewards.</p>
-          <a href="${esc(this.getAttribute("login-url") || "/account/login")}">Log in</a></div>`;
+        return `<div class="card" data-state="login_required"><h3>${esc(this.t("rewards"))}</h3>
+          <p>${esc(this.t("login_prompt"))}</p>
+          <a href="${esc(this.getAttribute("login-url") || "/account/login")}">${esc(this.t("login"))}</a></div>`;
       case "excluded":
         return `<div data-state="excluded"></div>`;
       case "not_member":
         return `<div data-state="not_member">${loyalty.coupons_available ? this.#couponsLink(loyalty.coupons_available) : ""}</div>`;
       case "join":
-        return `<div class="card" data-state="join"><h3>Rewards</h3>
-          ${this.#bar(0, "Progress to your first reward")}
-          <button data-action="join" aria-controls="join-ways" aria-expanded="false">Start earning rewards</button>
+        return `<div class="card" data-state="join"><h3>${esc(this.t("rewards"))}</h3>
+          ${this.#bar(0, this.t("first_reward_progress"))}
+          <button data-action="join" aria-controls="join-ways" aria-expanded="false">${esc(this.t("start_earning"))}</button>
           <div id="join-ways" hidden>${this.#waysToEarn(loyalty.ways_to_earn, true)}</div></div>`;
       default:
-        return this.#memberCard(loyalty, label);
+        return this.#memberCard(loyalty);
     }
   }
 
-  #memberCard(loyalty, label) {
-    const tier = loyalty.vip_tier
-      ? `<span class="tier">${loyalty.vip_tier.image_url ? `<img src="${esc(loyalty.vip_tier.image_url)}" alt="">` : ""}<span class="sr">VIP tier: </span>${esc(loyalty.vip_tier.name)}</span>`
-      : "";
-    const nextTier = loyalty.next_vip_tier
-      ? `<p class="muted">${esc(Math.ceil(loyalty.next_vip_tier.amount_needed))} to go to ${esc(loyalty.next_vip_tier.name)}</p>`
-      : "";
+  #tierBadge(tier) {
+    if (!tier) return "";
+    const initial = esc(Array.from(tier.name.trim())[0] || "★");
+    const image = tier.image_url ? `<img src="${esc(tier.image_url)}" alt="" data-initial="${initial}">` : `<span class="initial" aria-hidden="true">${initial}</span>`;
+    return `<span class="tier" data-testid="tier">${image}<span class="sr">${esc(this.t("vip_tier"))} </span>${esc(tier.name)}</span>`;
+  }
+
+  /** The VIP tier still to reach: what is needed, in its unit (server text), and a bar. */
+  #vipProgress(next) {
+    if (!next || !next.text) return "";
+    const bar = next.percent == null ? "" : this.#bar(next.percent, this.t("vip_progress", { tier: next.name }), "vip");
+    return `<div class="vip" data-testid="vip-progress"><p class="muted">${esc(next.text)}</p>${bar}</div>`;
+  }
+
+  /** A reward of the preview; a variable one with the range of points and value it can take. */
+  #previewItem(reward) {
+    let price = this.#points(reward.points_price);
+    if (reward.exchange_type === "variable" && reward.variable) {
+      const v = reward.variable;
+      const points = v.min === v.max ? this.#points(v.max) : this.t("range", { from: formatNumber(this.language, v.min), to: this.#points(v.max) });
+      const value = v.min === v.max ? this.#money(v.max_value) : this.t("range", { from: this.#money(v.min_value), to: this.#money(v.max_value) });
+      price = `${points} · ${value}`;
+    }
+    return `<li class="item"><button class="plain" data-action="go" data-page="rewards" data-preview="${reward.points_product_id}">
+      ${esc(reward.name)} <span class="muted">· ${esc(price)}</span></button></li>`;
+  }
+
+  /** The loyalty component: each of its elements opens the Rewards page (the seed's rule). */
+  #memberCard(loyalty) {
     const best = loyalty.best_reward
       ? `<p data-testid="best-reward"><strong>${esc(loyalty.best_reward.text)}</strong></p>`
       : "";
     const next = loyalty.next_reward
-      ? `<p data-testid="next-reward">${esc(pointsText(loyalty.next_reward.points_needed, label))} more for ${esc(loyalty.next_reward.name)} (${esc(pointsText(loyalty.next_reward.points_price, label))})</p>`
+      ? `<p data-testid="next-reward">${esc(this.t("more_for", { points: this.#points(loyalty.next_reward.points_needed), name: loyalty.next_reward.name, price: this.#points(loyalty.next_reward.points_price) }))}</p>`
       : "";
-    const preview = (loyalty.rewards_preview || [])
-      .map((r) => `<li class="item">${esc(r.name)} <span class="muted">· ${esc(pointsText(r.points_price, label))}</span></li>`)
-      .join("");
-    return `<div class="card" data-state="member">
-        <div class="row"><h3 class="grow">Rewards</h3>${tier}</div>
-        <p class="balance" data-testid="balance">${esc(pointsText(loyalty.points_balance, label))}</p>
-        ${nextTier}${best}${next}
-        ${this.#bar(loyalty.progress?.percent ?? 0, loyalty.next_reward ? `Progress to ${loyalty.next_reward.name}` : "Every reward unlocked")}
-      </div>
-      <div class="card"><h3>Rewards you can redeem</h3>
-        ${preview ? `<ul aria-label="Rewards you can redeem">${preview}</ul>` : `<p class="muted">Keep earning to unlock your first reward.</p>`}
-        <button class="ghost" data-action="go" data-page="rewards">See all rewards</button></div>
-      <div class="card">${this.#couponsLink(loyalty.coupons_available || 0)}</div>
-      ${loyalty.referral_url ? this.#referral(loyalty.referral_url) : ""}
-      ${this.#waysToEarn(loyalty.ways_to_earn, false)}`;
+    const preview = (loyalty.rewards_preview || []).map((r) => this.#previewItem(r)).join("");
+    const count = loyalty.coupons_available || 0;
+    return `<div class="card loyalty" data-state="member" data-action="go" data-page="rewards">
+        <div class="row"><h3 class="grow">${esc(this.t("rewards"))}</h3>${this.#tierBadge(loyalty.vip_tier)}</div>
+        <p class="balance" data-testid="balance">${esc(this.#points(loyalty.points_balance))}</p>
+        ${this.#vipProgress(loyalty.next_vip_tier)}${best}${next}
+        ${this.#bar(loyalty.progress?.percent ?? 0, loyalty.next_reward ? this.t("progress_to", { name: loyalty.next_reward.name }) : this.t("all_unlocked"))}
+        <h4>${esc(this.t("can_redeem"))}</h4>
+        ${preview ? `<ul aria-label="${esc(this.t("can_redeem"))}">${preview}</ul>` : `<p class="muted">${esc(this.t("keep_earning_first"))}</p>`}
+        <p class="muted" data-testid="coupons-preview">${esc(this.t("coupons_preview", { n: count }))}</p>
+        <button class="ghost" data-action="go" data-page="rewards">${esc(this.t("see_all"))}</button></div>`;
   }
 
   #couponsLink(count) {
-    return `<button class="ghost" data-action="go" data-page="coupons" data-testid="coupons-link">Coupons (${esc(count)} available)</button>`;
+    return `<button class="ghost" data-action="go" data-page="coupons" data-testid="coupons-link">${esc(this.t("coupons_link", { n: count }))}</button>`;
   }
 
-  #bar(percent, label) {
+  #bar(percent, label, name = "reward") {
     const value = Math.max(0, Math.min(100, Math.floor(percent)));
-    return `<div class="bar" role="progressbar" aria-label="${esc(label)}" aria-valuemin="0" aria-valuemax="100" aria-valuenow="${value}"><span style="width:${value}%"></span></div>`;
+    return `<div class="bar ${name}" role="progressbar" aria-label="${esc(label)}" aria-valuemin="0" aria-valuemax="100" aria-valuenow="${value}"><span style="width:${value}%"></span></div>`;
   }
 
   #referral(url) {
-    return `<div class="card referral"><h3>Refer a friend</h3>
-      <div class="row"><label class="sr" for="referral">Your referral link</label>
+    return `<div class="card referral"><h3>${esc(this.t("refer"))}</h3>
+      <div class="row"><label class="sr" for="referral">${esc(this.t("referral_link"))}</label>
       <input id="referral" readonly value="${esc(url)}">
-      <button class="ghost" data-action="copy">Copy link</button></div>
+      <button class="ghost" data-action="copy">${esc(this.t("copy"))}</button></div>
       <p id="copy-status" class="sr" role="status"></p></div>`;
   }
 
@@ -788,65 +1052,77 @@ export class CustomerHub extends HTMLElement {
     if (!ways || !ways.length) return "";
     const items = ways
       .map((w) => `<li class="item"><strong>${esc(w.name)}</strong><br><span class="muted">${esc(w.reward_text)}</span>
-        ${w.action_url ? ` <a href="${esc(w.action_url)}">${esc(w.action_text || "Go")}</a>` : ""}</li>`)
+        ${w.action_url ? ` <a href="${esc(w.action_url)}">${esc(w.action_text || this.t("go"))}</a>` : ""}</li>`)
       .join("");
-    return `<details id="ways" class="card"${open ? " open" : ""}><summary>Ways to earn</summary><ul>${items}</ul></details>`;
+    return `<details id="ways" class="card"${open ? " open" : ""}><summary>${esc(this.t("ways"))}</summary><ul>${items}</ul></details>`;
   }
 
+  /** The Rewards page in the seed's order: progress, rewards to redeem and still locked, the
+   * coupon preview, the referral link, ways to earn. */
   #rewardsPage() {
     const data = this.state.rewards;
-    const label = this.#label();
     if (data.state !== "member" && data.state !== "join") {
-      return `<p class="muted">Rewards are not available for your account.</p>`;
+      return `<p class="muted">${esc(this.t("not_available"))}</p>`;
     }
-    const redeemable = data.redeemable.map((r) => this.#redeemable(r, data.points_balance, label)).join("");
+    const redeemable = data.redeemable.map((r) => this.#redeemable(r, data.points_balance)).join("");
     const locked = data.locked
       .map((r) => `<li class="item" data-locked="${r.points_product_id}"><strong>${esc(r.name)}</strong>
         <div class="muted">${esc(r.exchange_description || "")}</div>
-        <div>${esc(pointsText(r.points_needed, label))} more needed</div></li>`)
+        <div>${esc(this.t("more_needed", { points: this.#points(r.points_needed) }))}</div></li>`)
       .join("");
-    return `<div class="card"><p class="balance" data-testid="balance">${esc(pointsText(data.points_balance, label))}</p>
-        ${this.#bar(data.progress?.percent ?? 0, "Progress to your next reward")}</div>
-      <section class="card" aria-labelledby="redeem-title"><h3 id="redeem-title">Redeem your points</h3>
-        ${redeemable ? `<ul>${redeemable}</ul>` : `<p class="muted">No rewards to redeem yet.</p>`}</section>
-      ${locked ? `<section class="card" aria-labelledby="locked-title"><h3 id="locked-title">Keep earning for</h3><ul>${locked}</ul></section>` : ""}`;
+    const available = (data.coupons?.available || []).filter((c) => c.code).length;
+    return `<div class="card"><p class="balance" data-testid="balance">${esc(this.#points(data.points_balance))}</p>
+        ${this.#bar(data.progress?.percent ?? 0, this.t("next_progress"))}</div>
+      <section class="card" aria-labelledby="redeem-title"><h3 id="redeem-title">${esc(this.t("redeem_title"))}</h3>
+        ${redeemable ? `<ul>${redeemable}</ul>` : `<p class="muted">${esc(this.t("none_yet"))}</p>`}</section>
+      ${locked ? `<section class="card" aria-labelledby="locked-title"><h3 id="locked-title">${esc(this.t("keep_earning"))}</h3><ul>${locked}</ul></section>` : ""}
+      <section class="card" aria-labelledby="coupons-title" data-testid="rewards-coupons"><h3 id="coupons-title">${esc(this.t("coupons"))}</h3>
+        <p>${esc(this.t("coupons_preview", { n: available }))}</p>${this.#couponsLink(available)}</section>
+      ${data.referral_url ? this.#referral(data.referral_url) : ""}
+      ${this.#waysToEarn(data.ways_to_earn, false)}`;
   }
 
-  #redeemable(reward, balance, label) {
+  #redeemable(reward, balance) {
     const id = reward.points_product_id;
     const head = `<strong>${esc(reward.name)}</strong><div class="muted">${esc(reward.description || reward.exchange_description || "")}</div>`;
     if (reward.exchange_type !== "variable") {
+      const price = this.#points(reward.points_price);
       return `<li class="item" data-reward="${id}">${head}
-        <div class="row"><span class="grow">${esc(pointsText(reward.points_price, label))}</span>
-        <button data-action="redeem" data-id="${id}" aria-label="Redeem ${esc(pointsText(reward.points_price, label))} for ${esc(reward.name)}">Redeem</button></div></li>`;
+        <div class="row"><span class="grow">${esc(price)}</span>
+        <button data-action="redeem" data-id="${id}" aria-label="${esc(this.t("redeem_for", { points: price, name: reward.name }))}">${esc(this.t("redeem"))}</button></div></li>`;
     }
     const range = variableRange(reward.variable, balance);
     const start = range.min;
+    const ends = this.t("range", { from: formatNumber(this.language, range.min), to: this.#points(range.max) });
     return `<li class="item" data-reward="${id}">${head}
-      <label for="slider-${id}">Points to spend</label>
+      <div class="muted" data-testid="range-${id}">${esc(ends)} · ${esc(this.t("value_off", { value: this.t("range", { from: this.#variableMoney(reward, range.min), to: this.#variableMoney(reward, range.max) }) }))}</div>
+      <label for="slider-${id}">${esc(this.t("spend_label"))}</label>
       <input type="range" id="slider-${id}" data-spend="${id}" min="${range.min}" max="${range.max}" step="${range.step}" value="${start}"
-        aria-valuetext="${esc(pointsText(start, label))}">
-      <div class="row"><label class="sr" for="spend-${id}">Points to spend on ${esc(reward.name)}</label>
+        aria-valuetext="${esc(this.#points(start))}">
+      <div class="row"><label class="sr" for="spend-${id}">${esc(this.t("spend_on", { name: reward.name }))}</label>
         <input type="number" id="spend-${id}" data-spend="${id}" min="${range.min}" max="${range.max}" step="${range.step}" value="${start}" inputmode="numeric">
         <span class="grow" id="value-${id}" aria-live="polite">${esc(this.#variableValue(reward, start))}</span></div>
-      <button data-action="redeem" data-id="${id}">Redeem ${esc(pointsText(start, label))}</button>
+      <button data-action="redeem" data-id="${id}">${esc(this.t("redeem_points", { points: this.#points(start) }))}</button>
       <p class="error" id="spend-error-${id}" role="alert"></p></li>`;
   }
 
   #couponsPage() {
     const data = this.state.coupons;
     const issued = (list) => list.filter((c) => c.code);
-    const item = (c, applied) => `<li class="item" data-coupon="${esc(c.id)}"><strong>${esc(c.name)}</strong>
-        <div>Code <span class="code">${esc(c.code)}</span>${applied ? ` <span class="muted">· applied to your cart</span>` : ""}</div>
-        ${c.expires_at ? `<div class="muted">Expires ${esc(new Date(c.expires_at).toLocaleDateString())}</div>` : ""}
+    const item = (c, applied) => {
+      const action = applied ? this.t("apply_again") : this.t("apply");
+      return `<li class="item" data-coupon="${esc(c.id)}"><strong>${esc(c.name)}</strong>
+        <div>${esc(this.t("code"))} <span class="code">${esc(c.code)}</span>${applied ? ` <span class="muted">· ${esc(this.t("applied_note"))}</span>` : ""}</div>
+        ${c.expires_at ? `<div class="muted" data-testid="expires">${esc(this.t("expires", { date: formatDate(this.language, c.expires_at) }))}</div>` : ""}
         ${c.usage_instructions ? `<div class="muted">${esc(c.usage_instructions)}</div>` : ""}
-        <button class="ghost" data-action="apply" data-id="${esc(c.id)}" aria-label="${applied ? "Apply again" : "Apply to cart"}: ${esc(c.name)}">${applied ? "Apply again" : "Apply to cart"}</button></li>`;
+        <button class="ghost" data-action="apply" data-id="${esc(c.id)}" aria-label="${esc(action)}: ${esc(c.name)}">${esc(action)}</button></li>`;
+    };
     const applied = issued(data.applied).map((c) => item(c, true)).join("");
     const available = issued(data.available).map((c) => item(c, false)).join("");
-    return `<p data-testid="available-count"><strong>${esc(data.available_count)}</strong> available ${data.available_count === 1 ? "coupon" : "coupons"}</p>
-      ${applied ? `<section class="card" aria-labelledby="applied-title"><h3 id="applied-title">In your cart</h3><ul>${applied}</ul></section>` : ""}
-      <section class="card" aria-labelledby="available-title"><h3 id="available-title">Available coupons</h3>
-        ${available ? `<ul>${available}</ul>` : `<p class="muted">No coupons available.</p>`}</section>`;
+    return `<p data-testid="available-count">${esc(this.t("available_count", { n: data.available_count }))}</p>
+      ${applied ? `<section class="card" aria-labelledby="applied-title"><h3 id="applied-title">${esc(this.t("in_cart"))}</h3><ul>${applied}</ul></section>` : ""}
+      <section class="card" aria-labelledby="available-title"><h3 id="available-title">${esc(this.t("available"))}</h3>
+        ${available ? `<ul>${available}</ul>` : `<p class="muted">${esc(this.t("no_coupons"))}</p>`}</section>`;
   }
 }
 

@@ -27,6 +27,7 @@ from customer_hub.identity import (
     bearer_token,
 )
 from customer_hub.infra.lru import ExpiringLru, Missing
+from customer_hub.loyalty.texts import Language, negotiate
 from customer_hub.merchants.profiles import Merchant, find_merchant
 from customer_hub.merchants.shopper_tokens import verify_shopper_token
 from customer_hub.problems import NotFound, Unauthorized, ValidationProblem, validation_error
@@ -125,11 +126,25 @@ def storefront_route(
         response = inner(event, context)
         if isinstance(response, dict):
             response["headers"] = with_vary_origin(
-                {**(response.get("headers") or {}), **cors_headers(event)}
+                {
+                    **(response.get("headers") or {}),
+                    **cors_headers(event),
+                    **language_headers(),
+                }
             )
         return response
 
     return handler
+
+
+def request_language() -> Language:
+    """The language of the texts this request's answer builds (its `Accept-Language`)."""
+    return negotiate(request_header("accept-language"))
+
+
+def language_headers() -> dict[str, str]:
+    """`Content-Language` of the answer; it varies on `Accept-Language` (API.md §Conventions)."""
+    return {"Content-Language": request_language(), "Vary": "Accept-Language"}
 
 
 def with_vary_origin(headers: dict[str, str]) -> dict[str, str]:

@@ -4,7 +4,8 @@ Written by the sync (and by redemptions); read by the storefront routes. Layout 
 table, every key scoped to one merchant:
 
 - `MERCHANT#<m>` / `PROGRAM` — the program: points label, points products, earning rules,
-  VIP tiers, referral settings (one item, cached in warm containers for `PROGRAM_CACHE_SECONDS`).
+  VIP tiers, VIP and referral settings (one item, cached in warm containers for
+  `PROGRAM_CACHE_SECONDS`).
 - `MERCHANT#<m>#EMAIL#<lower-cased email>` / `CUSTOMER#<smile id>` — one item per Smile customer
   with that email (Smile emails are not unique; `choose_customer` applies SPEC §8).
 - the same partition / `COUPON#<fulfillment id>` — reward fulfillments of those customers.
@@ -112,13 +113,29 @@ class VipTier(SmileModel):
     milestone: float | None = None
 
 
+class VipSettings(SmileModel):
+    """How customers move up VIP tiers: a tier's `milestone` is points earned or an amount
+    spent (Smile Admin's "A customer enters a VIP tier based on their ..." setting)."""
+
+    milestone_type: Literal["points_earned", "amount_spent"] | None = None
+
+
 class Program(SmileModel):
     points_label: PointsLabel = Field(default_factory=PointsLabel)
     points_products: list[PointsProduct] = Field(default_factory=list)
     earning_rules: list[EarningRule] = Field(default_factory=list)
     vip_tiers: list[VipTier] = Field(default_factory=list)
     referral_settings: dict[str, Any] | None = None
+    vip_settings: VipSettings | None = None
     synced_at: str | None = None
+
+    @property
+    def referral_active(self) -> bool:
+        """False when Smile says the referral program is not active (a referral link would lead
+        nowhere); True when it is, or when Smile gave no referral settings."""
+        if not self.referral_settings:
+            return True
+        return str(self.referral_settings.get("status", "active")).lower() == "active"
 
 
 class VipStatus(SmileModel):

@@ -6,23 +6,25 @@ JSON shapes of API.md's `GET /loyalty` and `GET /rewards`.
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal
 from typing import Any, Literal
 
 from customer_hub import money
+from customer_hub.loyalty import texts
 from customer_hub.loyalty.snapshots import (
     CustomerSnapshot,
     EarningRule,
     PointsLabel,
     PointsProduct,
     Program,
+    VipStatus,
 )
+from customer_hub.loyalty.texts import Language
 
 State = Literal["login_required", "excluded", "not_member", "join", "member"]
 PERSONAL_STATES: tuple[State, ...] = ("join", "member")
 PREVIEW_SIZE = 3
-
-_SYMBOLS = {"USD": "$", "CAD": "CA$", "AUD": "A$", "EUR": "€", "GBP": "£", "JPY": "¥", "BRL": "R$"}
 
 
 def state_of(logged_in: bool, customer: CustomerSnapshot | None) -> State:
@@ -40,9 +42,9 @@ def state_of(logged_in: bool, customer: CustomerSnapshot | None) -> State:
     return "member" if balance >= 1 else "join"
 
 
-def points_text(count: int, label: PointsLabel) -> str:
-    """ "1 Point", "350 Points" — the program's label, singular or plural."""
-    return f"{count} {label.of(count)}"
+def points_text(count: int, label: PointsLabel, language: Language = "en") -> str:
+    """ "1 Point", "350 Points", "5 punktów" — the program's label in the shopper's language."""
+    return texts.points(language, count, label)
 
 
 # ------------------------------------------------------------------ affordability
@@ -97,14 +99,30 @@ def variable_value_minor(product: PointsProduct, points: int, currency: str) -> 
     return money.to_minor(value, currency)
 
 
+def recommendation_rank(product: PointsProduct, balance: int) -> tuple[int, int, int]:
+    """The order in which affordable rewards are recommended (docs/reward-ranking.md): fixed
+    rewards first, dearest first; then variable rewards, the most the shopper could spend on
+    them first; ties: the lowest id.
+
+    Smile states a variable reward's value (points / step x step value) but never a fixed
+    reward's (only its name, e.g. "$5 off"), so the two cannot be compared by value. Ranking a
+    fixed reward the shopper can afford above every variable one means the hub never recommends
+    a variable reward that is worth less than it (300 Coins for $3 off above 250 Coins for $5
+    off); a variable reward is recommended when no fixed reward is affordable.
+    """
+    return (product.exchange_type != "fixed", -(spendable(product, balance) or 0), product.id)
+
+
+def ranked_affordable(products: list[PointsProduct], balance: int) -> list[PointsProduct]:
+    """Every reward the shopper can afford now, best recommendation first."""
+    affordable = [p for p in products if is_affordable(p, balance)]
+    return sorted(affordable, key=lambda p: recommendation_rank(p, balance))
+
+
 def best_reward(products: list[PointsProduct], balance: int) -> PointsProduct | None:
-    """The affordable product of the highest price (a variable one at what the shopper could
-    spend on it now); ties: the lowest id."""
-    affordable = [(spendable(p, balance), p) for p in products]
-    ranked = [(price, p) for price, p in affordable if price is not None]
-    if not ranked:
-        return None
-    return min(ranked, key=lambda pair: (-pair[0], pair[1].id))[1]
+    """The first of `ranked_affordable`, or None when nothing is affordable."""
+    ranked = ranked_affordable(products, balance)
+    return ranked[0] if ranked else None
 
 
 def next_reward(products: list[PointsProduct], balance: int) -> PointsProduct | None:
@@ -130,40 +148,29 @@ def progress(state: State, products: list[PointsProduct], balance: int) -> dict[
 
 
 # ------------------------------------------------------------------ ways to earn
-def format_amount(amount: float, currency: str) -> str:
-    """ "$1", "$2.50", "€10", "10 PLN": whole amounts without decimals."""
-    value = Decimal(str(amount))
-    digits = money.exponent(currency)
-    text = (
-        str(value.quantize(Decimal(1)))
-        if value == value.to_integral_value()
-        else str(value.quantize(Decimal(1).scaleb(-digits)))
-    )
-    symbol = _SYMBOLS.get(currency.upper())
-    return f"{symbol}{text}" if symbol else f"{text} {currency.upper()}"
-
-
 def _count(value: float) -> int | float:
     return int(value) if float(value).is_integer() else value
 
 
-def earning_text(rule: EarningRule, label: PointsLabel, currency: str) -> str:
-    """ "100 Points" (fixed) or "5 Points for every $1 spent" (variable)."""
+def earning_text(
+    rule: EarningRule, label: PointsLabel, currency: str, language: Language = "en"
+) -> str:
+    """ "100 Points" (fixed) or "5 Points for every $1 spent" (variable), in `language`."""
     reward_value = rule.reward_value
     if reward_value is None:
         return rule.name
     if reward_value.type == "variable" and reward_value.variable is not None:
-        points = _count(reward_value.variable.value)
-        per = format_amount(reward_value.variable.per_amount, currency)
-        word = label.one if points == 1 else label.other
-        return f"{points} {word} for every {per} spent"
+        earned = texts.points(language, _count(reward_value.variable.value), label)
+        per = texts.money(language, reward_value.variable.per_amount, currency)
+        return texts.message(language, "earn_per_amount", points=earned, amount=per)
     if reward_value.fixed is not None:
-        points = _count(reward_value.fixed.value)
-        return f"{points} {label.one if points == 1 else label.other}"
+        return texts.points(language, _count(reward_value.fixed.value), label)
     return rule.name
 
 
-def ways_to_earn(program: Program, currency: str, vip_tier_id: int | None) -> list[dict[str, Any]]:
+def ways_to_earn(
+    program: Program, currency: str, vip_tier_id: int | None, language: Language = "en"
+) -> list[dict[str, Any]]:
     """The enabled earning rules open to this shopper's tier, with their texts."""
     ways = []
     for rule in program.earning_rules:
@@ -174,7 +181,7 @@ def ways_to_earn(program: Program, currency: str, vip_tier_id: int | None) -> li
             {
                 "id": rule.id,
                 "name": rule.name,
-                "reward_text": earning_text(rule, program.points_label, currency),
+                "reward_text": earning_text(rule, program.points_label, currency, language),
                 "image_url": rule.image_url,
                 "action_text": rule.action_text,
                 "action_url": rule.action_url,
@@ -183,11 +190,96 @@ def ways_to_earn(program: Program, currency: str, vip_tier_id: int | None) -> li
     return ways
 
 
+# ------------------------------------------------------------------ VIP progress
+def vip_progress(
+    program: Program,
+    vip: VipStatus,
+    currency: str,
+    language: Language,
+) -> dict[str, Any] | None:
+    """The next tier with what is still needed in its unit ("680 Coins to Gold", "$120 more to
+    Gold") and a percentage toward it: progress_value / the tier's milestone (floor, 0-100).
+
+    The unit is the program's VIP milestone type (points earned or amount spent, in the shop
+    currency); without VIP settings from Smile, points earned (Smile's advice for a points
+    program; docs/languages.md §VIP milestones).
+    """
+    tier = next((t for t in program.vip_tiers if t.id == vip.next_vip_tier_id), None)
+    if tier is None:
+        return None
+    metric = (program.vip_settings.milestone_type if program.vip_settings else None) or (
+        "points_earned"
+    )
+    needed = vip.delta_to_next_vip_tier
+    percent = None
+    if tier.milestone and vip.progress_value is not None:
+        percent = max(0, min(100, int(vip.progress_value * 100 // tier.milestone)))
+    text = None
+    if needed is not None:
+        if metric == "amount_spent":
+            amount = texts.money(language, Decimal(str(needed)), currency)
+            text = texts.message(language, "vip_amount", amount=amount, tier=tier.name)
+        else:
+            count = points_text(math.ceil(needed), program.points_label, language)
+            text = texts.message(language, "vip_points", points=count, tier=tier.name)
+    return {
+        "id": tier.id,
+        "name": tier.name,
+        "image_url": tier.image_url,
+        "amount_needed": needed,
+        "metric": metric,
+        "milestone": tier.milestone,
+        "progress_value": vip.progress_value,
+        "percent": percent,
+        "text": text,
+    }
+
+
 # ------------------------------------------------------------------ JSON shapes
-def reward_summary(product: PointsProduct, balance: int) -> dict[str, Any]:
-    """{"points_product_id", "name", "points_price"} at the price the shopper would pay now."""
+def _value(product: PointsProduct, points: int, currency: str) -> money.MoneyJSON:
+    return money.to_json(variable_value_minor(product, points, currency), currency)
+
+
+def reward_summary(product: PointsProduct, balance: int, currency: str) -> dict[str, Any]:
+    """{"points_product_id", "name", "points_price", "exchange_type", "variable"} at the price
+    the shopper would pay now; a variable reward also gives the range the shopper can spend
+    now and what it is worth at both ends (`variable` is null for a fixed reward)."""
     price = spendable(product, balance) or entry_price(product)
-    return {"points_product_id": product.id, "name": product.reward.name, "points_price": price}
+    summary: dict[str, Any] = {
+        "points_product_id": product.id,
+        "name": product.reward.name,
+        "points_price": price,
+        "exchange_type": product.exchange_type,
+        "variable": None,
+    }
+    if product.exchange_type == "variable":
+        low = entry_price(product)
+        summary["variable"] = {
+            "min": low,
+            "max": price,
+            "min_value": _value(product, low, currency),
+            "max_value": _value(product, price, currency),
+        }
+    return summary
+
+
+def best_reward_json(
+    product: PointsProduct, balance: int, label: PointsLabel, currency: str, language: Language
+) -> dict[str, Any]:
+    """The recommended reward and its text with its value: a fixed reward's value is its name
+    ("Redeem 250 Coins for $5 off"); a variable one's is computed ("... worth $3")."""
+    summary = reward_summary(product, balance, currency)
+    spend = points_text(summary["points_price"], label, language)
+    value = None
+    if product.exchange_type == "variable":
+        value = _value(product, summary["points_price"], currency)
+        worth = texts.money(language, value["amount"], currency)
+        text = texts.message(
+            language, "redeem_worth", points=spend, reward=product.reward.name, value=worth
+        )
+    else:
+        text = texts.message(language, "redeem", points=spend, reward=product.reward.name)
+    return {**summary, "text": text, "value": value}
 
 
 def reward_json(product: PointsProduct, currency: str) -> dict[str, Any]:
@@ -218,14 +310,20 @@ def _tier(program: Program, tier_id: int | None) -> dict[str, Any] | None:
     return None if tier is None else {"id": tier.id, "name": tier.name, "image_url": tier.image_url}
 
 
+def _referral_url(program: Program, customer: CustomerSnapshot) -> str | None:
+    """The shopper's referral link, only while the merchant's referral program is active."""
+    return customer.referral_url if program.referral_active else None
+
+
 def loyalty_json(
     state: State,
     program: Program,
     customer: CustomerSnapshot | None,
     coupons_available: int,
     currency: str,
+    language: Language = "en",
 ) -> dict[str, Any]:
-    """GET /loyalty. Personal values only for `join` and `member`."""
+    """GET /loyalty. Personal values only for `join` and `member`; texts in `language`."""
     body: dict[str, Any] = {
         "state": state,
         "points_label": program.points_label.model_dump(),
@@ -248,31 +346,22 @@ def loyalty_json(
     balance = customer.points_balance if state == "member" else 0
     products = program.points_products
     vip = customer.vip_status
-    next_tier = _tier(program, vip.next_vip_tier_id) if vip else None
-    if next_tier is not None and vip is not None:
-        next_tier["amount_needed"] = vip.delta_to_next_vip_tier
     best = best_reward(products, balance)
     upcoming = next_reward(products, balance)
-    affordable = sorted(
-        (p for p in products if is_affordable(p, balance)),
-        key=lambda p: (-(spendable(p, balance) or 0), p.id),
-    )
+    affordable = ranked_affordable(products, balance)
     body.update(
         points_balance=balance,
         vip_tier=_tier(program, vip.vip_tier_id) if vip else None,
-        next_vip_tier=next_tier,
+        next_vip_tier=vip_progress(program, vip, currency, language) if vip else None,
         progress=progress(state, products, balance),
-        rewards_preview=[reward_summary(p, balance) for p in affordable[:PREVIEW_SIZE]],
-        referral_url=customer.referral_url,
-        ways_to_earn=ways_to_earn(program, currency, vip.vip_tier_id if vip else None),
+        rewards_preview=[reward_summary(p, balance, currency) for p in affordable[:PREVIEW_SIZE]],
+        referral_url=_referral_url(program, customer),
+        ways_to_earn=ways_to_earn(program, currency, vip.vip_tier_id if vip else None, language),
     )
     if best is not None:
-        summary = reward_summary(best, balance)
-        summary["text"] = (
-            f"Redeem {points_text(summary['points_price'], program.points_label)} "
-            f"for {best.reward.name}"
+        body["best_reward"] = best_reward_json(
+            best, balance, program.points_label, currency, language
         )
-        body["best_reward"] = summary
     if upcoming is not None:
         price = entry_price(upcoming)
         body["next_reward"] = {
@@ -290,6 +379,7 @@ def rewards_json(
     customer: CustomerSnapshot | None,
     coupons: dict[str, list[dict[str, Any]]],
     currency: str,
+    language: Language = "en",
 ) -> dict[str, Any]:
     """GET /rewards: redeemable and locked rewards, coupons, referral link, ways to earn."""
     body: dict[str, Any] = {
@@ -321,7 +411,7 @@ def rewards_json(
         progress=progress(state, products, balance),
         redeemable=redeemable,
         locked=locked,
-        referral_url=customer.referral_url,
-        ways_to_earn=ways_to_earn(program, currency, vip.vip_tier_id if vip else None),
+        referral_url=_referral_url(program, customer),
+        ways_to_earn=ways_to_earn(program, currency, vip.vip_tier_id if vip else None, language),
     )
     return body

@@ -26,9 +26,36 @@ class VipTier(ResponseModel):
 
 class NextVipTier(VipTier):
     amount_needed: float | None = Field(description="Smile's delta to the next tier")
+    metric: Literal["points_earned", "amount_spent"] = Field(
+        "points_earned",
+        description="what the tier milestones count: points earned or the amount spent (in the "
+        "shop currency), from the program's VIP settings",
+    )
+    milestone: float | None = Field(None, description="the next tier's threshold, in `metric`")
+    progress_value: float | None = Field(
+        None, description="what the shopper has reached, in `metric`"
+    )
+    percent: int | None = Field(
+        None, ge=0, le=100, description="floor(progress_value / milestone x 100); null if unknown"
+    )
+    text: str | None = Field(
+        None,
+        description="what is still needed, with its unit, in the request's language",
+        examples=["680 Coins to Gold", "$120 more to Gold"],
+    )
 
 
-class RewardSummary(ResponseModel):
+class VariableRange(ResponseModel):
+    """A variable reward in a preview: the points the shopper can spend on it now and what they
+    are worth at both ends."""
+
+    min: int
+    max: int
+    min_value: Money
+    max_value: Money
+
+
+class RewardPrice(ResponseModel):
     """A reward at the price the shopper would pay now."""
 
     points_product_id: int
@@ -36,11 +63,22 @@ class RewardSummary(ResponseModel):
     points_price: int
 
 
+class RewardSummary(RewardPrice):
+    """A reward of the preview, at the price the shopper would pay now."""
+
+    exchange_type: Literal["fixed", "variable"] = "fixed"
+    variable: VariableRange | None = Field(None, description="null for a fixed reward")
+
+
 class BestReward(RewardSummary):
-    text: str = Field(examples=["Redeem 100 Points for Free shipping"])
+    text: str = Field(
+        description="in the request's language; a variable reward's text names its value",
+        examples=["Redeem 250 Coins for $5 off", "Redeem 300 Coins for Order discount worth $3"],
+    )
+    value: Money | None = Field(None, description="a variable reward's value at `points_price`")
 
 
-class NextReward(RewardSummary):
+class NextReward(RewardPrice):
     points_needed: int
 
 
@@ -55,7 +93,9 @@ class Progress(ResponseModel):
 class WayToEarn(ResponseModel):
     id: int
     name: str
-    reward_text: str = Field(examples=["5 Points for every $1 spent"])
+    reward_text: str = Field(
+        description="in the request's language", examples=["5 Points for every $1 spent"]
+    )
     image_url: str | None
     action_text: str | None
     action_url: str | None
@@ -70,12 +110,14 @@ class Loyalty(ResponseModel):
     points_balance: int | None
     vip_tier: VipTier | None
     next_vip_tier: NextVipTier | None
-    best_reward: BestReward | None = Field(description="null when nothing is affordable")
+    best_reward: BestReward | None = Field(
+        description="null when nothing is affordable; ranked as docs/reward-ranking.md says"
+    )
     next_reward: NextReward | None = Field(description="null when everything is affordable")
     progress: Progress | None
     rewards_preview: list[RewardSummary]
     coupons_available: int
-    referral_url: str | None
+    referral_url: str | None = Field(description="null while the referral program is inactive")
     ways_to_earn: list[WayToEarn]
     synced_at: Timestamp | None
     hub_status: Literal["not_launched", "live", "disabled"] = Field(

@@ -22,6 +22,7 @@ from customer_hub.loyalty.snapshots import (
     load_program,
     load_shopper,
 )
+from customer_hub.loyalty.texts import Language
 from customer_hub.merchants.profiles import Merchant
 from customer_hub.problems import SmileNotConnected
 from customer_hub.shoppers import coupons
@@ -70,16 +71,26 @@ def load(merchant: Merchant, shopper: Customer | None, *, need_program: bool = T
     return ShopperData(merchant, shopper, program, customer, coupon_list)
 
 
-def loyalty_body(data: ShopperData) -> dict[str, Any]:
+def loyalty_body(data: ShopperData, language: Language = "en") -> dict[str, Any]:
     page = data.coupons_page() if data.shopper is not None else {"available": []}
     return loyalty.loyalty_json(
-        data.state, data.program, data.customer, len(page["available"]), data.merchant.currency
+        data.state,
+        data.program,
+        data.customer,
+        len(page["available"]),
+        data.merchant.currency,
+        language,
     )
 
 
-def rewards_body(data: ShopperData) -> dict[str, Any]:
+def rewards_body(data: ShopperData, language: Language = "en") -> dict[str, Any]:
     return loyalty.rewards_json(
-        data.state, data.program, data.customer, data.coupons_page(), data.merchant.currency
+        data.state,
+        data.program,
+        data.customer,
+        data.coupons_page(),
+        data.merchant.currency,
+        language,
     )
 
 

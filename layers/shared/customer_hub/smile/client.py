@@ -46,6 +46,7 @@ from customer_hub.smile.models import (
     PointsPurchase,
     PointsSettings,
     RewardFulfillment,
+    VipSettings,
     VipTier,
 )
 from customer_hub.smile.ratelimit import (
@@ -347,6 +348,16 @@ class SmileClient:
             return None
         settings = data.get("referral_settings")
         return settings if isinstance(settings, dict) else None
+
+    def get_vip_settings(self) -> VipSettings | None:
+        """Whether tier milestones are points earned or amount spent; None when Smile has no VIP
+        settings for the account (no VIP program, or an account without this resource)."""
+        try:
+            data = self.get("/vip_settings") or {}
+        except SmileNotFound:
+            return None
+        settings = data.get("vip_settings")
+        return VipSettings.model_validate(settings) if isinstance(settings, dict) else None
 
     # ------------------------------------------------------------------ customers
     def customers_page(

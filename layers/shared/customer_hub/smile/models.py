@@ -18,6 +18,7 @@ from customer_hub.loyalty.snapshots import (
     PointsLabel,
     PointsProduct,
     SmileModel,
+    VipSettings,
     VipStatus,
     VipTier,
 )
@@ -31,6 +32,7 @@ __all__ = [
     "PointsPurchase",
     "PointsSettings",
     "RewardFulfillment",
+    "VipSettings",
     "VipStatus",
     "VipTier",
 ]

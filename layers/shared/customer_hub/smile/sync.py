@@ -217,6 +217,7 @@ class Sync:
             earning_rules=smile.list_earning_rules(),
             vip_tiers=smile.list_vip_tiers(),
             referral_settings=smile.get_referral_settings(),
+            vip_settings=smile.get_vip_settings(),
             synced_at=clock.iso(clock.now()),
         )
         snapshots.save_program(self.merchant_id, program)
