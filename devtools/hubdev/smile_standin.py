@@ -26,6 +26,7 @@ import json
 import random
 import socket
 import struct
+import sys
 import threading
 import time
 from collections import deque
@@ -828,7 +829,10 @@ class _Server(ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
 
-_SO_TIMESTAMPNS: int | None = getattr(socket, "SO_TIMESTAMPNS", None)  # = SCM_TIMESTAMPNS
+# = SCM_TIMESTAMPNS; Python's socket module does not name it (35 in Linux's asm-generic).
+_SO_TIMESTAMPNS: int | None = getattr(
+    socket, "SO_TIMESTAMPNS", 35 if sys.platform == "linux" else None
+)
 
 
 class _StampedSocket(io.RawIOBase):
