@@ -53,7 +53,7 @@ def run() -> str:
     # runs concurrent UpdateItems on one item interleaved (two bookers read the same `tat`
     # and get the same slot), which DynamoDB never does; the first runs of this benchmark
     # measured that (11-13 requests in a second, with duplicate slots).
-    load = os.getloadavg()
+    machine_load = os.getloadavg()
     server, endpoint = start_moto()
     os.environ.update(
         {
@@ -127,7 +127,7 @@ def run() -> str:
             "runs it). Measured where Smile measures: arrivals at the stand-in (a process of "
             "its own), each timed by the kernel's receive timestamp of its first packet. Slots "
             "are (1 s + 0.1 s margin) / 10 apart: 9.09 requests/s is the ceiling. Machine load "
-            f"(1-minute load average on 2 cores) before / after the runs: {load[0]:.1f} / "
+            f"(1-minute load average on 2 cores) before / after the runs: {machine_load[0]:.1f} / "
             f"{os.getloadavg()[0]:.1f}.",
             "",
             table(
