@@ -24,6 +24,9 @@ def _section(text: str) -> str:
 
 
 def gather() -> None:
+    from bench import items
+
+    items.write()
     sections = [_section(p.read_text()) for p in sorted(RESULTS.glob("*.md"))]
     summary = f"_Latest run: {stamp()} on {machine()}._\n\n" + "\n\n".join(sections)
     (ROOT / "bench" / "results.md").write_text("# Benchmark results\n\n" + summary + "\n")
