@@ -136,6 +136,14 @@ def _seed_overview(merchant_id: str, accounts: int) -> tuple[list[int], int, int
     return expected, largest, unsharded
 
 
+def _new_merchant(name: str, shop: str) -> Any:
+    from customer_hub.merchants import NewMerchant, create_merchant
+
+    return create_merchant(
+        NewMerchant(name=name, shop_domain=f"{shop}.myshopify.com", timezone=ZONE, currency="USD")
+    )
+
+
 def _noon() -> datetime:
     return datetime(TODAY.year, TODAY.month, TODAY.day, 12, tzinfo=UTC)
 
@@ -143,9 +151,7 @@ def _noon() -> datetime:
 def _overview_rows(counter: RequestCounter) -> list[list[object]]:
     from customer_hub import dashboard
     from customer_hub.merchants import (
-        NewMerchant,
         SettingsPatch,
-        create_merchant,
         get_merchant,
         update_settings,
     )
@@ -154,14 +160,7 @@ def _overview_rows(counter: RequestCounter) -> list[list[object]]:
 
     rows: list[list[object]] = []
     for n, (scale, accounts) in enumerate(SCALES.items()):
-        created = create_merchant(
-            NewMerchant(
-                name=f"Scale {scale}",
-                shop_domain=f"scale{n}.myshopify.com",
-                timezone=ZONE,
-                currency="USD",
-            )
-        )
+        created = _new_merchant(f"Scale {scale}", f"scale{n}")
         update_settings(created.merchant_id, SettingsPatch(hub_status="live"))
         expected, largest, unsharded = _seed_overview(created.merchant_id, accounts)
         timings = []
@@ -338,7 +337,7 @@ def _inactive_rows(counter: RequestCounter) -> list[list[object]]:
     from unittest import mock
 
     from customer_hub import clock
-    from customer_hub.merchants import NewMerchant, create_merchant, get_merchant
+    from customer_hub.merchants import get_merchant
     from customer_hub.rollups import accounts_pk
     from customer_hub.store import Table
     from hubdev.aws import install_query_and_transaction_shortcuts
@@ -348,14 +347,7 @@ def _inactive_rows(counter: RequestCounter) -> list[list[object]]:
     cutoff = clock.iso(clock.now() - timedelta(days=30))
     rows: list[list[object]] = []
     for accounts in (10_000, 100_000, 1_000_000):
-        created = create_merchant(
-            NewMerchant(
-                name=f"Inactive {accounts}",
-                shop_domain=f"inactive{accounts}.myshopify.com",
-                timezone=ZONE,
-                currency="USD",
-            )
-        )
+        created = _new_merchant(f"Inactive {accounts}", f"inactive{accounts}")
         merchant = get_merchant(created.merchant_id)
         pk = accounts_pk(created.merchant_id)
         items = _accounts(accounts)
