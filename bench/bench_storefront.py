@@ -339,8 +339,9 @@ def main() -> None:
         "shopper's two partitions, the points hold, then one TransactWriteItems (fulfillment "
         "claim, coupon in two partitions, code index, balance debit, hub event, idempotency "
         "answer); back-to-back redemptions "
-        "on one Smile key are also paced by the client's 10 requests/s limiter (2 Smile calls "
-        "each)."
+        "on one Smile key are also paced by the shared Smile limiter of issue 18 (one slot "
+        "booked per Smile call: a conditional UpdateItem, counted in the DynamoDB column; 2 "
+        "Smile calls each)."
     )
     write_result("storefront", "Storefront loyalty routes: DynamoDB requests and latency", body)
     print(body)

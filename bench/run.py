@@ -182,6 +182,10 @@ def summary_table(results: dict[str, str]) -> str:
 
 
 def gather(root: Path = ROOT, results_dir: Path = RESULTS) -> None:
+    if results_dir == RESULTS:
+        from bench import items
+
+        items.write()  # bench/results/items.md: the largest item each suite and benchmark wrote
     results = {p.stem: p.read_text() for p in sorted(results_dir.glob("*.md"))}
     gathered = f"_Gathered {stamp()} on {machine()}; each section says when it was measured._"
     contents = "\n".join(

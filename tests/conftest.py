@@ -85,6 +85,13 @@ def shop(
     config.cache_clear()
 
 
-def pytest_terminal_summary(terminalreporter: Any) -> None:
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: Any) -> None:
     if item_sizes.largest["bytes"]:
         terminalreporter.write_line(item_sizes.summary())
+        # A whole suite (`make unit`, `make integration`, ...) that passed: bench/results.md
+        # reports its largest item (`python -m bench.run --gather`).
+        suites = {str(arg).rstrip("/") for arg in config.args}
+        if exitstatus == 0 and len(suites) == 1 and config.option.keyword == "":
+            (suite,) = suites
+            if suite.count("/") == 1 and suite.startswith("tests/"):
+                item_sizes.record(suite)

@@ -1,7 +1,8 @@
 """Load on one Smile key from many limiter instances, measured where Smile would measure it.
 
-The Smile stand-in runs in a process of its own (its arrival times are not skewed by whatever
-else the caller's process runs, e.g. the moto server), and `processes` worker processes run
+The Smile stand-in runs in a process of its own and times each request by when its first
+packet reached the socket (the kernel's receive timestamp), as Smile's edge would, not by
+when a stand-in thread got round to it; and `processes` worker processes run
 `threads` limiter instances each (one instance per thread, as separate Lambda instances would
 have), all calling Smile on one key through `SharedRateLimiter` in the DynamoDB table `table`
 (the endpoint comes from AWS_ENDPOINT_URL). Used by tests/integration/test_smile_limiter.py
@@ -35,7 +36,9 @@ class LoadResult:
     grants: int = 0
     limiter_requests: int = 0  # DynamoDB requests of the limiters
     fallbacks: int = 0
-    late: int = 0
+    late: int = 0  # grants given up: stale when the request was about to leave
+    pushes: int = 0  # requests that left > SEND_ALLOWANCE_SECONDS after their slot
+    queued: list[float] = field(default_factory=list)  # the stand-in's own delay per request
     errors: list[str] = field(default_factory=list)
     waits: dict[str, list[float]] = field(default_factory=dict)
 
@@ -70,6 +73,7 @@ def _standin() -> None:
                 {
                     "at": [r.at for r in logged],
                     "statuses": [r.status for r in logged],
+                    "queued": [r.queued for r in logged],
                     "max": standin.max_requests_in_window(account, 1.0),
                 }
             ),
@@ -131,6 +135,7 @@ def _worker(argv: list[str]) -> None:
                 "requests": LimiterStats.dynamodb_requests,
                 "fallbacks": LimiterStats.fallbacks,
                 "late": LimiterStats.late,
+                "pushes": LimiterStats.pushes,
                 "errors": errors,
                 "waits": waits,
             }
@@ -184,12 +189,14 @@ def run_load(
         arrivals=[at - first for at in seen["at"]],
         statuses=seen["statuses"],
         max_per_second=int(seen["max"]),
+        queued=seen["queued"],
     )
     for report in reports:
         result.grants += report["grants"]
         result.limiter_requests += report["requests"]
         result.fallbacks += report["fallbacks"]
         result.late += report["late"]
+        result.pushes += report["pushes"]
         result.errors += report["errors"]
         for kind, waits in report["waits"].items():
             result.waits.setdefault(kind, []).extend(waits)

@@ -21,8 +21,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import json
 import random
+import socket
+import struct
+import sys
 import threading
 import time
 from collections import deque
@@ -88,7 +92,7 @@ class Faults:
 
 @dataclass
 class LoggedRequest:
-    at: float  # time.monotonic() on arrival
+    at: float  # time.monotonic() on arrival: when its first packet reached the socket (Linux)
     account: str  # the account's name ("?" for an unknown key), never the key
     method: str
     path: str
@@ -97,6 +101,7 @@ class LoggedRequest:
     body: Any = None
     response: Any = None
     headers: dict[str, str] = field(default_factory=dict)
+    queued: float = 0.0  # seconds from arrival until a stand-in thread handled it
 
 
 class Clock:
@@ -592,10 +597,20 @@ class SmileStandIn:
         return None
 
     def handle(
-        self, method: str, raw_path: str, headers: dict[str, str], raw_body: bytes
+        self,
+        method: str,
+        raw_path: str,
+        headers: dict[str, str],
+        raw_body: bytes,
+        received: float | None = None,
     ) -> tuple[int, Any] | None:
-        """One API request → (status, JSON body); None means drop the connection (down)."""
-        arrived = time.monotonic()
+        """One API request → (status, JSON body); None means drop the connection (down).
+
+        `received` (epoch seconds) is when the request reached the socket, as Smile's edge
+        would see it; the rate limit and the log count from it, not from when this process
+        got round to the request (on a loaded machine, up to hundreds of ms later)."""
+        queued = max(0.0, time.time() - received) if received is not None else 0.0
+        arrived = time.monotonic() - queued
         parts = urlsplit(raw_path)
         query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
         path = parts.path.removeprefix("/v1")
@@ -641,6 +656,7 @@ class SmileStandIn:
             headers={k: v for k, v in headers.items() if k != "authorization"}
             if self.record_bodies
             else {},
+            queued=queued,
         )
         with self._lock:
             self._log.append(entry)
@@ -823,12 +839,53 @@ class _Server(ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
 
+# = SCM_TIMESTAMPNS; Python's socket module does not name it (35 in Linux's asm-generic).
+_SO_TIMESTAMPNS: int | None = getattr(
+    socket, "SO_TIMESTAMPNS", 35 if sys.platform == "linux" else None
+)
+
+
+class _StampedSocket(io.RawIOBase):
+    """A connection's reads, with the kernel's receive time of the first packet read since
+    `stamp` was cleared (SO_TIMESTAMPNS, Linux; elsewhere no stamp)."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.stamp: float | None = None
+        self.stamping = _SO_TIMESTAMPNS is not None
+        if _SO_TIMESTAMPNS is not None:
+            sock.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPNS, 1)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if not self.stamping:
+            return self.sock.recv_into(buffer)
+        size, ancillary, _flags, _address = self.sock.recvmsg_into([buffer], socket.CMSG_SPACE(16))
+        for level, kind, data in ancillary:
+            if level == socket.SOL_SOCKET and kind == _SO_TIMESTAMPNS and self.stamp is None:
+                seconds, nanoseconds = struct.unpack("qq", data[:16])
+                self.stamp = seconds + nanoseconds / 1e9
+        return size
+
+
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: the stand-in keeps its own request log."""
+
+    def setup(self) -> None:
+        super().setup()
+        self.rfile.close()
+        self._socket_reads = _StampedSocket(self.connection)
+        self.rfile = io.BufferedReader(self._socket_reads)
+
+    def handle_one_request(self) -> None:
+        self._socket_reads.stamp = None  # the next request's first packet sets it
+        super().handle_one_request()
 
     def _serve(self) -> None:
         length = int(self.headers.get("content-length") or 0)
@@ -844,7 +901,9 @@ class _Handler(BaseHTTPRequestHandler):
                 self.command, urlsplit(self.path).path, body
             )
         else:
-            reply = standin.handle(self.command, self.path, headers, raw_body)
+            reply = standin.handle(
+                self.command, self.path, headers, raw_body, self._socket_reads.stamp
+            )
         if reply is None:
             self.close_connection = True
             return

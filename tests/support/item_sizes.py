@@ -8,10 +8,15 @@ fails; the largest is printed in the session summary.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 LIMIT = 350 * 1024
 largest: dict[str, Any] = {"bytes": 0, "operation": "", "key": ""}
+# Where each test suite and benchmark leaves its largest item (gitignored); `bench.items`
+# turns it into the section of bench/results.md.
+RECORD = Path(__file__).resolve().parents[2] / "test-output" / "largest-items.json"
 
 
 def value_bytes(value: dict[str, Any]) -> int:
@@ -75,3 +80,16 @@ def summary() -> str:
         f"largest DynamoDB item written: {largest['bytes']:,} bytes "
         f"({largest['operation']} {largest['key']})"
     )
+
+
+def record(run: str) -> None:
+    """Note this run's largest item in `RECORD` (one entry per run name, the latest kept)."""
+    if not largest["bytes"]:
+        return
+    RECORD.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        runs = json.loads(RECORD.read_text())
+    except (OSError, ValueError):
+        runs = {}
+    runs[run] = dict(largest)
+    RECORD.write_text(json.dumps(runs, indent=1, sort_keys=True) + "\n")

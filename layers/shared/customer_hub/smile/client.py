@@ -148,6 +148,10 @@ def _cursor(metadata: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+class _LateForSlot(Exception):
+    """Raised by the request hook before anything is sent: the limiter's grant went stale."""
+
+
 class SmileClient:
     """One merchant's Smile.io account. Thread-safe; counts the requests it sends."""
 
@@ -179,6 +183,9 @@ class SmileClient:
         self._count_lock = threading.Lock()
         import httpx
 
+        hooks = {k: list(v) for k, v in (event_hooks or {}).items()}
+        # The limiter's last word, after every other hook: a stale grant is not used.
+        hooks.setdefault("request", []).append(self._check_slot)
         self._http = httpx.Client(
             base_url=self.base_url,
             timeout=(timeouts or Timeouts()).httpx(),
@@ -188,7 +195,7 @@ class SmileClient:
                 "User-Agent": "customer-hub",
             },
             transport=transport,
-            event_hooks={k: list(v) for k, v in (event_hooks or {}).items()},
+            event_hooks=hooks,
         )
 
     def __repr__(self) -> str:
@@ -209,16 +216,31 @@ class SmileClient:
         self._http.close()
 
     # ------------------------------------------------------------------ transport
-    def _send(self, method: str, path: str, params: Mapping[str, Any] | None, body: Any) -> Any:
-        self.limiter.acquire("urgent" if method == "POST" else self.priority)
+    def _check_slot(self, _request: httpx.Request) -> None:
+        if not self.limiter.on_time():
+            raise _LateForSlot
         with self._count_lock:
             self.requests_made += 1
-        return self._http.request(
-            method,
-            path,
-            params={k: v for k, v in (params or {}).items() if v is not None},
-            json=body,
-        )
+
+    def _trace(self, event: str, _info: Any) -> None:
+        """httpcore's trace: tells the limiter when the request's headers were written."""
+        if event == "http11.send_request_headers.complete":
+            self.limiter.sent(time.time())
+
+    def _send(self, method: str, path: str, params: Mapping[str, Any] | None, body: Any) -> Any:
+        while True:
+            self.limiter.acquire("urgent" if method == "POST" else self.priority)
+            try:
+                response = self._http.request(
+                    method,
+                    path,
+                    params={k: v for k, v in (params or {}).items() if v is not None},
+                    json=body,
+                    extensions={"trace": self._trace},
+                )
+            except _LateForSlot:
+                continue  # nothing left: the grant went stale on the way, book another slot
+            return response
 
     def request(
         self,

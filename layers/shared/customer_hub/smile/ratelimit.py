@@ -1,7 +1,8 @@
 """A client-side limit on requests per API key: Smile allows 10 per second and sends no
 Retry-After, so staying under the limit is cheaper than backing off after a 429.
 
-Two limiters with one interface, `acquire(priority)`:
+Two limiters with one interface: `acquire(priority)` before a request, `on_time()` right before
+its bytes go out (False: the grant went stale, acquire again), `sent(at)` once they went out.
 
 - `RateLimiter` — one per key digest and process (threads of one process share it).
 - `SharedRateLimiter` — one budget per key for *every* process and Lambda instance: a
@@ -10,9 +11,6 @@ Two limiters with one interface, `acquire(priority)`:
   * busy schedule (`tat` ahead of now): `SET tat = tat + spacing` — an atomic increment, so
     concurrent bookers never conflict; the caller's slot is the old `tat`;
   * idle schedule (`tat` in the past): `SET tat = now + spacing`, the slot is now.
-  Consecutive slots are therefore at least `spacing` = (1 s + margin) / 10 apart, so any
-  1-second window holds at most 10 requests even when a request travels up to `margin`
-  faster than the one 10 places before it.
   Priority is how far ahead a caller may book (`HORIZON_SECONDS`): a purchase (redemption)
   books up to 5 s ahead, a storefront read 0.6 s, the sync 0.5 s. When the sync saturates the
   key the schedule is at most 0.5 s deep, so a redemption waits about 0.5 s, never behind a
@@ -23,6 +21,26 @@ Two limiters with one interface, `acquire(priority)`:
   was wrong (the failed request returns the stored `tat`, so no read is needed). If DynamoDB
   fails, the call falls back to the process-local limiter (a redemption is never blocked by
   the limiter's own storage).
+
+Why no 1-second window at Smile holds 11 requests. Slots are `spacing` = (1 s + margin) / 10
+apart, so any 11 slots span at least 1 s + `WINDOW_MARGIN_SECONDS` (0.1 s). The margin is
+split between two delays: a request leaves (its headers are written to the socket) at most
+`SEND_ALLOWANCE_SECONDS` (60 ms) after its slot, and its transit to Smile's clock may vary by
+up to the rest (40 ms). Then request i arrives before slot i + 100 ms and request i + 10 not
+before slot i + 1.1 s: more than 1 s apart, whatever the load on either machine. The first
+delay is enforced, not assumed:
+  * `on_time()` runs as the last step before the HTTP client sends (an httpx request hook):
+    a grant more than `LATE_SLOT_SECONDS` (50 ms) old is not used; the caller books again.
+  * `sent(at)` runs when the headers were written (httpcore's trace): a request that still
+    left more than 60 ms after its slot (the process was descheduled between the check and the
+    write) pushes the schedule by its excess, `SET tat = tat + excess`, so every slot booked
+    afterwards keeps 1 s + margin from it.
+A slot that goes unused costs only throughput; the caller that let it pass re-anchors the
+schedule on itself (`SET tat = now + spacing` if nobody booked after its slot) instead of
+queueing behind it, so the sync alone still uses ~9 slots per second on a loaded machine.
+Clocks: the schedule is wall-clock milliseconds; instances on one host share a clock and
+Lambda hosts are kept within about a millisecond of UTC (Amazon Time Sync), far below the
+margin.
 """
 
 from __future__ import annotations
@@ -41,14 +59,18 @@ SMILE_REQUESTS_PER_SECOND = 10
 # Requests leave at least this much later than a strict 1 s window would allow, so a request
 # that travels faster than the one 10 places before it still lands in a later second at Smile.
 WINDOW_MARGIN_SECONDS = 0.1
+# Of the margin: how late after its slot a request may leave (its headers written); the rest
+# (40 ms) is for transit to Smile varying from one request to another.
+SEND_ALLOWANCE_SECONDS = 0.06
 
 Priority = Literal["urgent", "interactive", "background"]
 # How far ahead of now each priority may book a slot (seconds).
 # A storefront read waits at most ~0.6 s for its slot (its whole Smile budget is 1.5 s).
 HORIZON_SECONDS: dict[str, float] = {"urgent": 5.0, "interactive": 0.6, "background": 0.5}
-# A caller that wakes this much after its slot does not send in it (it could land within 1 s
-# of a request 10 slots later): it books again. An unused slot only lowers the rate.
-LATE_SLOT_SECONDS = 0.04
+# A grant this old when the request is about to leave is not used (it could land within 1 s
+# of a request 10 slots later): the caller books again. An unused slot only lowers the rate.
+# Below SEND_ALLOWANCE_SECONDS: the check runs a few Python steps before the socket write.
+LATE_SLOT_SECONDS = 0.05
 RATE_SK = "BUCKET"
 
 log = logging.getLogger("customer_hub.smile.ratelimit")
@@ -89,6 +111,13 @@ class RateLimiter:
             self._sleep(delay)
             waited += delay
 
+    def on_time(self) -> bool:
+        """The process-local window is kept on grant times: a grant never goes stale."""
+        return True
+
+    def sent(self, at: float) -> None:
+        """Nothing to correct in process: the window counts grants."""
+
 
 class LimiterStats:
     """What the shared limiters of this process did (benchmarks and tests read it)."""
@@ -96,21 +125,30 @@ class LimiterStats:
     grants = 0
     dynamodb_requests = 0
     fallbacks = 0
-    late = 0
+    late = 0  # grants not used: stale when the request was about to leave
+    pushes = 0  # requests that left > SEND_ALLOWANCE_SECONDS after their slot
     _lock = threading.Lock()
 
     @classmethod
-    def count(cls, grants: int = 0, requests: int = 0, fallbacks: int = 0, late: int = 0) -> None:
+    def count(
+        cls,
+        grants: int = 0,
+        requests: int = 0,
+        fallbacks: int = 0,
+        late: int = 0,
+        pushes: int = 0,
+    ) -> None:
         with cls._lock:
             cls.grants += grants
             cls.dynamodb_requests += requests
             cls.fallbacks += fallbacks
             cls.late += late
+            cls.pushes += pushes
 
     @classmethod
     def reset(cls) -> None:
         with cls._lock:
-            cls.grants = cls.dynamodb_requests = cls.fallbacks = cls.late = 0
+            cls.grants = cls.dynamodb_requests = cls.fallbacks = cls.late = cls.pushes = 0
 
 
 class SharedRateLimiter:
@@ -137,8 +175,11 @@ class SharedRateLimiter:
         self._sleep = sleep
         self._seen_tat = 0  # the last schedule end we saw: guesses busy or idle
         self._spread = 1.0  # backoff window in slots: x2 on a refusal, x0.75 on a grant
+        self._rtt_ms = 10.0  # how long an UpdateItem takes from here (moving average)
         # Threads of one process book one at a time: the process, not each thread, contends.
         self._lock = threading.Lock()
+        # Per thread: `slot`, the grant its next request uses; `unused`, a slot it let pass.
+        self._local = threading.local()
 
     def _now_ms(self) -> int:
         return int(self._clock() * 1000)
@@ -150,6 +191,7 @@ class SharedRateLimiter:
 
         dynamodb = client("dynamodb")
         LimiterStats.count(requests=1)
+        started = time.monotonic()
         try:
             response = dynamodb.update_item(
                 TableName=self.table_name,
@@ -161,43 +203,62 @@ class SharedRateLimiter:
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except dynamodb.exceptions.ConditionalCheckFailedException as exc:
+            self._rtt_ms += 0.3 * ((time.monotonic() - started) * 1000 - self._rtt_ms)
             old: dict[str, Any] = getattr(exc, "response", {}).get("Item") or {}
             if "tat" in old:
                 self._seen_tat = int(old["tat"]["N"])
             return None
+        self._rtt_ms += 0.3 * ((time.monotonic() - started) * 1000 - self._rtt_ms)
         tat = int(response["Attributes"]["tat"]["N"])
         self._seen_tat = tat
         return tat
 
     def _book(self, priority: Priority) -> tuple[int | None, int]:
-        """Try once to book a slot: (slot in ms or None, the stored schedule end)."""
+        """Try once to book a slot: (slot in ms or None, the stored schedule end).
+
+        The soonest slot is now + the time an UpdateItem takes here (x1.5, from 5 to 250 ms):
+        a slot that passed while its booking travelled would be given up on arrival."""
         now = self._now_ms()
+        soonest = now + min(250, max(5, int(1.5 * self._rtt_ms)))
         horizon = int(HORIZON_SECONDS[priority] * 1000)
-        if self._seen_tat > now:
+        unused = getattr(self._local, "unused", None)
+        self._local.unused = None
+        if unused is not None and self._seen_tat == unused + self.spacing_ms:
+            # This thread let its slot pass and, as far as it knows, nobody booked after it:
+            # the schedule restarts from now instead of queueing behind that slot.
+            tat = self._update(
+                "SET tat = :next",
+                "tat = :end",
+                {":next": soonest + self.spacing_ms, ":end": unused + self.spacing_ms},
+            )
+            if tat is not None:
+                return soonest, tat
+        if self._seen_tat > soonest:
             if self._seen_tat - now > horizon:
                 return None, self._seen_tat  # full for this priority as far as we know
             tat = self._update(
                 "SET tat = tat + :s",
-                "tat > :now AND tat <= :limit",
-                {":s": self.spacing_ms, ":now": now, ":limit": now + horizon},
+                "tat > :soonest AND tat <= :limit",
+                {":s": self.spacing_ms, ":soonest": soonest, ":limit": now + horizon},
             )
             if tat is not None:
                 return tat - self.spacing_ms, tat
-            if self._seen_tat > now:
+            if self._seen_tat > soonest:
                 return None, self._seen_tat
         tat = self._update(
             "SET tat = :next",
-            "attribute_not_exists(tat) OR tat <= :now",
-            {":next": now + self.spacing_ms, ":now": now},
+            "attribute_not_exists(tat) OR tat <= :soonest",
+            {":next": soonest + self.spacing_ms, ":soonest": soonest},
         )
         if tat is not None:
-            return now, tat
+            return soonest, tat
         return None, self._seen_tat
 
     def acquire(self, priority: Priority = "interactive") -> float:
         """Block until this process may send one request on the key; returns seconds waited."""
         started = self._clock()
         raced = 0
+        self._local.slot = None
         while True:
             try:
                 with self._lock:
@@ -211,13 +272,13 @@ class SharedRateLimiter:
                 self._spread = max(1.0, self._spread * 0.75)
                 if slot > now:
                     self._sleep((slot - now) / 1000)
-                if self._now_ms() - slot <= LATE_SLOT_SECONDS * 1000:
+                self._local.slot = slot
+                if self._fresh():
                     LimiterStats.count(grants=1)
                     # This instance's own sends also keep a sliding window on their actual
                     # times (a late wake never puts 11 of its requests within 1.1 s).
                     self.fallback.acquire(priority)
                     return self._clock() - started
-                LimiterStats.count(late=1)
                 continue  # woke too late for the slot (a paused process): book another
             # Full for this priority: sleep until the schedule has room plus a random backoff
             # whose window doubles with each refusal and shrinks by a quarter with each grant
@@ -229,6 +290,44 @@ class SharedRateLimiter:
             self._spread = min(16.0, self._spread * 2)
             spread = self.spacing_ms * self._spread * random.random()
             self._sleep(max(0, room_at - now + spread) / 1000)
+
+    def _fresh(self) -> bool:
+        """Whether this thread's grant is at most `LATE_SLOT_SECONDS` old; if not, it is
+        given up (and remembered as the slot this thread let pass)."""
+        slot = getattr(self._local, "slot", None)
+        if slot is None or self._now_ms() - slot <= LATE_SLOT_SECONDS * 1000:
+            return True
+        self._local.slot = None
+        self._local.unused = slot
+        LimiterStats.count(late=1)
+        return False
+
+    def on_time(self) -> bool:
+        """Whether this thread's grant may still be used; called as the last step before the
+        request leaves. A grant over `LATE_SLOT_SECONDS` old is given up: acquire again."""
+        if self._fresh():
+            return True
+        LimiterStats.count(grants=-1)  # granted, but nothing was sent on it
+        return False
+
+    def sent(self, at: float) -> None:
+        """The request of this thread's grant left at `at` (epoch seconds, when its headers
+        were written). Later than `SEND_ALLOWANCE_SECONDS` after its slot, the schedule moves
+        on by the excess (one UpdateItem): the slots booked from now on keep 1 s + margin from
+        this request however late it left."""
+        slot = getattr(self._local, "slot", None)
+        self._local.slot = None
+        if slot is None:
+            return
+        excess = int(at * 1000) - slot - int(SEND_ALLOWANCE_SECONDS * 1000)
+        if excess <= 0:
+            return
+        LimiterStats.count(pushes=1)
+        try:
+            with self._lock:
+                self._update("SET tat = tat + :d", "attribute_exists(tat)", {":d": excess})
+        except Exception:
+            log.warning("shared Smile limiter unavailable; late request not accounted")
 
 
 _limiters: dict[tuple[str, int, float], RateLimiter | SharedRateLimiter] = {}
