@@ -28,8 +28,8 @@ from customer_hub.problems import (
     Problem,
     ServiceBusy,
     Unauthorized,
-    ValidationProblem,
     validation_error,
+    validation_problem,
 )
 
 logger = Logger()
@@ -71,14 +71,6 @@ def json_response(status: int, body: Any, headers: dict[str, str] | None = None)
         body=json.dumps(body, separators=(",", ":")),
         headers=headers or {},
     )
-
-
-def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
-    errors = []
-    for error in exc.errors():
-        loc = [part for part in error.get("loc", ()) if part != "[key]"]
-        errors.append({"loc": loc, "msg": str(error.get("msg", "invalid value"))})
-    return errors
 
 
 class HttpResolver(APIGatewayHttpResolver):
@@ -140,11 +132,7 @@ def make_app(*, enable_validation: bool = True) -> APIGatewayHttpResolver:
 
     @app.exception_handler(RequestValidationError)
     def _invalid(exc: RequestValidationError) -> Response[str]:
-        errors = _validation_errors(exc)
-        first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
-        where = ".".join(str(p) for p in first["loc"])
-        detail = f"{where}: {first['msg']}" if where else str(first["msg"])
-        return problem_response(ValidationProblem(detail, errors=errors))
+        return problem_response(validation_problem(exc.errors()))
 
     @app.exception_handler(ClientError)
     def _aws_client_error(exc: ClientError) -> Response[str]:
@@ -156,8 +144,9 @@ def make_app(*, enable_validation: bool = True) -> APIGatewayHttpResolver:
 
     @app.exception_handler(UnicodeDecodeError)
     def _not_utf8(_exc: UnicodeDecodeError) -> Response[str]:
-        msg = "the request body is not UTF-8 encoded JSON"
-        return problem_response(ValidationProblem(msg, errors=[{"loc": ["body"], "msg": msg}]))
+        return problem_response(
+            validation_error(["body"], "the request body is not UTF-8 encoded JSON")
+        )
 
     @app.exception_handler(json.JSONDecodeError)
     def _not_json(_exc: json.JSONDecodeError) -> Response[str]:
