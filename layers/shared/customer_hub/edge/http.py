@@ -21,6 +21,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from customer_hub.infra import observability
 from customer_hub.infra.aws import is_transient
+from customer_hub.infra.config import MissingConfiguration, checked_config
 from customer_hub.problems import (
     PROBLEM_CONTENT_TYPE,
     NotFound,
@@ -302,6 +303,22 @@ def _result(problem: Problem) -> dict[str, Any]:
     }
 
 
+_configured: list[bool] = []  # once checked in this container
+
+
+def configured() -> None:
+    """The function's configuration, checked before anything else runs (once per container): a
+    missing environment variable fails the invocation loudly, naming it, not a later AWS call."""
+    if _configured:
+        return
+    try:
+        checked_config()
+    except MissingConfiguration as exc:
+        logger.critical("function misconfigured", extra={"error": str(exc)})
+        raise
+    _configured.append(True)
+
+
 def public_route(
     app: APIGatewayHttpResolver, logger: Logger
 ) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
@@ -310,6 +327,7 @@ def public_route(
     @logger.inject_lambda_context
     @observability.traced_handler
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        configured()
         try:
             request = checked_request(event)
         except Problem as problem:
@@ -327,6 +345,7 @@ def merchant_route(
     @logger.inject_lambda_context
     @observability.traced_handler
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        configured()
         if not _authorized_merchant(event):
             problem = (
                 service_busy()
