@@ -65,6 +65,13 @@ def failed_because(exc: ClientError, code: str) -> bool:
     return bool(exc.response.get("Error", {}).get("Code") == code)
 
 
+def set_fields(fields: Mapping[str, Any]) -> tuple[list[str], dict[str, Any], dict[str, str]]:
+    """`#f0 = :f0`, ... for the fields of an UpdateItem's SET (names and values by position)."""
+    names = {f"#f{i}": name for i, name in enumerate(fields)}
+    values = {f":f{i}": value for i, value in enumerate(fields.values())}
+    return [f"#f{i} = :f{i}" for i in range(len(fields))], values, names
+
+
 def _succeeded(write: Callable[[], object], code: str = "ConditionalCheckFailedException") -> bool:
     """Make the write; False when DynamoDB refused it for its condition (`code`)."""
     try:

@@ -12,7 +12,7 @@ from typing import Any, Protocol
 from botocore.exceptions import ClientError
 
 from customer_hub.infra.config import config
-from customer_hub.infra.store import Table, failed_because, serialize
+from customer_hub.infra.store import Table, failed_because, serialize, set_fields
 
 PROFILE_SK = "PROFILE"
 
@@ -87,9 +87,7 @@ class DynamoMerchants:
         launched_at: str | None = None,
         require_launched: bool = False,
     ) -> dict[str, Any] | None:
-        names = {f"#f{i}": name for i, name in enumerate(fields)}
-        values: dict[str, Any] = {f":f{i}": value for i, value in enumerate(fields.values())}
-        sets = [f"#f{i} = :f{i}" for i in range(len(fields))]
+        sets, values, names = set_fields(fields)
         condition = "attribute_exists(pk)"
         if launched_at is not None:
             sets.append("launched_at = if_not_exists(launched_at, :now)")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from customer_hub.infra.config import config
-from customer_hub.infra.store import Table, key, serialize, serialize_value
+from customer_hub.infra.store import Table, key, serialize, serialize_value, set_fields
 
 CLAIM_SK = "CLAIM"
 
@@ -135,8 +135,5 @@ class DynamoLedger:
 
 
 def _set_fields(fields: dict[str, Any]) -> tuple[str, dict[str, Any], dict[str, str]]:
-    """`SET #f0 = :f0, ...` for the fields (names and values by position)."""
-    names = {f"#f{i}": name for i, name in enumerate(fields)}
-    values = {f":f{i}": value for i, value in enumerate(fields.values())}
-    expression = "SET " + ", ".join(f"#f{i} = :f{i}" for i in range(len(fields)))
-    return expression, values, names
+    sets, values, names = set_fields(fields)
+    return "SET " + ", ".join(sets), values, names
