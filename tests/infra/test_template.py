@@ -133,7 +133,7 @@ def test_the_aws_call_log_of_the_iam_check_is_never_deployed() -> None:
 
 
 def test_a_redemption_is_over_before_not_found_becomes_conclusive() -> None:
-    """`redemption._reconcile` concludes Smile did not buy once HOLD_OUTCOME_FINAL_SECONDS have
+    """`reconciliation.reconcile` concludes Smile did not buy once HOLD_OUTCOME_FINAL_SECONDS have
     passed since the attempt began: no redeem request (its Lambda timeout, which bounds the
     wait for a slot in the shared Smile budget and the purchase's read timeout) lasts that long."""
     from customer_hub.loyalty.snapshots import HOLD_OUTCOME_FINAL_SECONDS

@@ -189,12 +189,11 @@ def test_a_fulfillment_another_redemption_adopted_is_never_handed_out_twice(
     """A slow request's own fulfillment was adopted by another key's reconciliation (they are
     interchangeable): it must not answer 201 with that coupon too, but take a free one of the
     same kind — the other key's purchase, once Smile shows it — or say it is being confirmed."""
-    from customer_hub.redemption import idempotency
-    from customer_hub.redemption import protocol as redemption
+    from customer_hub.redemption import idempotency, reconciliation
 
     shopper = shop.shopper(balance=1000)
     assert shopper.smile_id is not None
-    original = redemption._issued
+    original = reconciliation.issued
     taken: list[int] = []
 
     def adopted_meanwhile(smile: Any, fulfillment: Any) -> Any:
@@ -203,10 +202,10 @@ def test_a_fulfillment_another_redemption_adopted_is_never_handed_out_twice(
         taken.append(found.id)
         return found
 
-    monkeypatch.setattr(redemption, "_issued", adopted_meanwhile)
+    monkeypatch.setattr(reconciliation, "issued", adopted_meanwhile)
     key = str(uuid.uuid4())
     first = redeem(api, shop, shopper, 11, key=key)
-    monkeypatch.setattr(redemption, "_issued", original)
+    monkeypatch.setattr(reconciliation, "issued", original)
     assert_problem(first, 503, "redemption-unconfirmed")
     assert shop.smile_balance(shopper) == 900 and shown_balances(api, shop, shopper) == {900}
     twin = shop.account.add_fulfillment(shopper.smile_id, "Free shipping", issued=True)

@@ -14,8 +14,7 @@ import pytest
 
 from customer_hub.infra import clock
 from customer_hub.loyalty.snapshots import email_pk
-from customer_hub.redemption import idempotency
-from customer_hub.redemption import protocol as redemption
+from customer_hub.redemption import finishing, holds, idempotency
 from hubdev.stack import LocalStack
 from tests.support.api import InProcessApi, Reply, assert_problem
 from tests.support.hub import launch
@@ -228,7 +227,7 @@ def test_dynamodb_throttled_before_smile_frees_the_key_and_the_points_at_once(
 
     shopper = shop.shopper(balance=250)  # exactly one "$5 off"
     key = str(uuid.uuid4())
-    hold_points = redemption.hold_points
+    hold_points = holds.hold_points
     throttled = {"left": 1}
 
     def throttled_once(*args: Any, **kwargs: Any) -> Any:
@@ -240,7 +239,7 @@ def test_dynamodb_throttled_before_smile_frees_the_key_and_the_points_at_once(
             )
         return hold_points(*args, **kwargs)
 
-    monkeypatch.setattr(redemption, "hold_points", throttled_once)
+    monkeypatch.setattr(holds, "hold_points", throttled_once)
     failed = redeem(api, shop, shopper, 12, key=key)
     assert_problem(failed, 503, "temporarily-unavailable")
     assert failed.headers.get("retry-after")
@@ -295,9 +294,9 @@ def test_crash_after_smile_purchase_is_reconciled_without_a_second_purchase(
 
     with monkeypatch.context() as patch:
         if crash_point == "before the local write":
-            patch.setattr(redemption, "_finish", killed)
+            patch.setattr(finishing, "finish", killed)
         else:
-            patch.setattr(redemption, "_finish_at_once", killed)
+            patch.setattr(finishing.writes, "all_at_once", killed)
         with pytest.raises(Killed):
             redeem(api, shop, shopper, 12, key=key)
     assert len(shop.purchases()) == 1 and shop.smile_balance(shopper) == 750

@@ -156,11 +156,9 @@ def test_redemptions_and_a_sync_under_smile_faults_lose_and_double_nothing(
     # a purchase may wait for its slot in the shared Smile budget (not scaled): until then a
     # request still in flight may claim its own fulfillment.
     from customer_hub.loyalty import snapshots
-    from customer_hub.redemption import protocol as redemption
     from customer_hub.smile.ratelimit import HORIZON_SECONDS
 
     final_seconds = 3 + HORIZON_SECONDS["urgent"]
-    monkeypatch.setattr(redemption, "HOLD_OUTCOME_FINAL_SECONDS", final_seconds)
     monkeypatch.setattr(snapshots, "HOLD_OUTCOME_FINAL_SECONDS", final_seconds)
     injected: Counter[str] = Counter()
     original = standin._injected
@@ -267,25 +265,25 @@ def test_a_sync_storing_the_coupon_before_the_redemption_does_not_unapply_it(
 ) -> None:
     """The race the faults test found: the sync stores the issued fulfillment (newer in Smile)
     between Smile's purchase and the redemption's local write of the coupon as applied."""
-    from customer_hub.redemption import protocol as redemption
+    from customer_hub.redemption import reconciliation
 
     shopper = shop.shopper(balance=BALANCE)
     shop.account.issue_after = 60.0  # the purchase answers `pending`
-    original = redemption._issued
+    original = reconciliation.issued
 
     def sync_first(smile: Any, fulfillment: Any) -> Any:
         shop.account.issue_pending()  # Smile issues it; the sync stores it first
         _sync_until_done(shop)
         return fulfillment  # the redemption goes on with the older, pending answer
 
-    monkeypatch.setattr(redemption, "_issued", sync_first)
+    monkeypatch.setattr(reconciliation, "issued", sync_first)
     reply = api.post(
         shop.path(f"rewards/{PRODUCT}/redeem"),
         token=shopper.token,
         json_body={},
         headers={"idempotency-key": str(uuid.uuid4()), "origin": shop.origin},
     )
-    monkeypatch.setattr(redemption, "_issued", original)
+    monkeypatch.setattr(reconciliation, "issued", original)
     assert reply.status == 201, reply.body
     coupon_id = reply.json["coupon"]["id"]
     page = api.get(shop.path("coupons"), token=shopper.token).json

@@ -42,7 +42,7 @@ from customer_hub.infra import clock
 from customer_hub.infra.config import config
 from customer_hub.loyalty.snapshots import HOLD_OUTCOME_FINAL_SECONDS
 from customer_hub.merchants.profiles import SettingsPatch, update_settings
-from customer_hub.redemption import protocol as redemption
+from customer_hub.redemption import reconciliation
 from hubdev.smile_standin import Clock, SmileStandIn, _iso
 from hubdev.stack import LocalStack
 from tests.conftest import make_merchant
@@ -117,8 +117,8 @@ def test_redemption_model(
     monkeypatch.setattr(clock, "now", Offset.now)
     # Shorter waits than in production keep 200 examples within a few minutes; what is waited
     # for is the same.
-    monkeypatch.setattr(redemption, "POLL_DELAYS", (0.05, 0.1))
-    monkeypatch.setattr(redemption, "RECONCILE_POLLS", (0.0, 0.05))
+    monkeypatch.setattr(reconciliation, "POLL_DELAYS", (0.05, 0.1))
+    monkeypatch.setattr(reconciliation, "RECONCILE_POLLS", (0.0, 0.05))
     standin = model_standin
     # One shop for the run (a fresh Smile customer and shopper per example): accounts get the
     # stand-in's clock when they are made.

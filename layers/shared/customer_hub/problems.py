@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 PROBLEM_BASE = "https://customer-hub.dev/problems/"
@@ -113,3 +114,22 @@ class RateLimited(Problem):
 def validation_error(loc: list[str | int], msg: str) -> ValidationProblem:
     """A 422 for one field, with the `errors` entry API.md describes."""
     return ValidationProblem(msg, errors=[{"loc": loc, "msg": msg}])
+
+
+def validation_problem(
+    errors: Iterable[Mapping[str, Any]], *, prefix: Sequence[str | int] = ()
+) -> ValidationProblem:
+    """The one mapper of validation errors (pydantic's `ValidationError.errors()`, Powertools'
+    `RequestValidationError.errors()`) to a 422: every error located (`prefix` + its `loc`,
+    without pydantic's `[key]` marker), the first one in `detail`."""
+    located: list[dict[str, Any]] = [
+        {
+            "loc": [*prefix, *(part for part in error.get("loc", ()) if part != "[key]")],
+            "msg": str(error.get("msg", "invalid value")),
+        }
+        for error in errors
+    ]
+    first = located[0] if located else {"loc": [], "msg": "invalid request"}
+    where = ".".join(str(part) for part in first["loc"])
+    detail = f"{where}: {first['msg']}" if where else str(first["msg"])
+    return ValidationProblem(detail, errors=located)

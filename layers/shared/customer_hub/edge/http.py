@@ -21,6 +21,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from customer_hub.infra import observability
 from customer_hub.infra.aws import is_transient
+from customer_hub.infra.config import MissingConfiguration, checked_config
 from customer_hub.problems import (
     PROBLEM_CONTENT_TYPE,
     NotFound,
@@ -28,8 +29,8 @@ from customer_hub.problems import (
     Problem,
     ServiceBusy,
     Unauthorized,
-    ValidationProblem,
     validation_error,
+    validation_problem,
 )
 
 logger = Logger()
@@ -71,14 +72,6 @@ def json_response(status: int, body: Any, headers: dict[str, str] | None = None)
         body=json.dumps(body, separators=(",", ":")),
         headers=headers or {},
     )
-
-
-def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
-    errors = []
-    for error in exc.errors():
-        loc = [part for part in error.get("loc", ()) if part != "[key]"]
-        errors.append({"loc": loc, "msg": str(error.get("msg", "invalid value"))})
-    return errors
 
 
 class HttpResolver(APIGatewayHttpResolver):
@@ -140,11 +133,7 @@ def make_app(*, enable_validation: bool = True) -> APIGatewayHttpResolver:
 
     @app.exception_handler(RequestValidationError)
     def _invalid(exc: RequestValidationError) -> Response[str]:
-        errors = _validation_errors(exc)
-        first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
-        where = ".".join(str(p) for p in first["loc"])
-        detail = f"{where}: {first['msg']}" if where else str(first["msg"])
-        return problem_response(ValidationProblem(detail, errors=errors))
+        return problem_response(validation_problem(exc.errors()))
 
     @app.exception_handler(ClientError)
     def _aws_client_error(exc: ClientError) -> Response[str]:
@@ -156,8 +145,9 @@ def make_app(*, enable_validation: bool = True) -> APIGatewayHttpResolver:
 
     @app.exception_handler(UnicodeDecodeError)
     def _not_utf8(_exc: UnicodeDecodeError) -> Response[str]:
-        msg = "the request body is not UTF-8 encoded JSON"
-        return problem_response(ValidationProblem(msg, errors=[{"loc": ["body"], "msg": msg}]))
+        return problem_response(
+            validation_error(["body"], "the request body is not UTF-8 encoded JSON")
+        )
 
     @app.exception_handler(json.JSONDecodeError)
     def _not_json(_exc: json.JSONDecodeError) -> Response[str]:
@@ -313,6 +303,22 @@ def _result(problem: Problem) -> dict[str, Any]:
     }
 
 
+_configured: list[bool] = []  # once checked in this container
+
+
+def configured() -> None:
+    """The function's configuration, checked before anything else runs (once per container): a
+    missing environment variable fails the invocation loudly, naming it, not a later AWS call."""
+    if _configured:
+        return
+    try:
+        checked_config()
+    except MissingConfiguration as exc:
+        logger.critical("function misconfigured", extra={"error": str(exc)})
+        raise
+    _configured.append(True)
+
+
 def public_route(
     app: APIGatewayHttpResolver, logger: Logger
 ) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
@@ -321,6 +327,7 @@ def public_route(
     @logger.inject_lambda_context
     @observability.traced_handler
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        configured()
         try:
             request = checked_request(event)
         except Problem as problem:
@@ -338,6 +345,7 @@ def merchant_route(
     @logger.inject_lambda_context
     @observability.traced_handler
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        configured()
         if not _authorized_merchant(event):
             problem = (
                 service_busy()

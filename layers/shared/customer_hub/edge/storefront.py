@@ -30,7 +30,7 @@ from customer_hub.infra.lru import ExpiringLru, Missing
 from customer_hub.loyalty.texts import Language, negotiate
 from customer_hub.merchants.profiles import Merchant, find_merchant
 from customer_hub.merchants.shopper_tokens import verify_shopper_token
-from customer_hub.problems import NotFound, Unauthorized, ValidationProblem, validation_error
+from customer_hub.problems import NotFound, Unauthorized, validation_error, validation_problem
 
 PROFILE_CACHE_SECONDS = 60
 UNKNOWN_CACHE_SECONDS = 10  # an unknown merchant id (a shop created a moment later shows soon)
@@ -232,6 +232,4 @@ def parse_body[M: BaseModel](model: type[M]) -> M:
     try:
         return model.model_validate(_json_object())
     except ValidationError as exc:
-        errors = [{"loc": ["body", *error["loc"]], "msg": error["msg"]} for error in exc.errors()]
-        where = ".".join(str(p) for p in errors[0]["loc"])
-        raise ValidationProblem(f"{where}: {errors[0]['msg']}", errors=errors) from exc
+        raise validation_problem(exc.errors(), prefix=["body"]) from exc

@@ -6,11 +6,12 @@ Python values; numbers come back as int when integral (money is always integer m
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.types import Binary, TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
 
 from customer_hub.infra.aws import client
 
@@ -58,6 +59,41 @@ def key(pk: str, sk: str) -> dict[str, Any]:
     return {"pk": {"S": pk}, "sk": {"S": sk}}
 
 
+def failed_because(exc: ClientError, code: str) -> bool:
+    """Whether DynamoDB refused the request with this error code (e.g.
+    `ConditionalCheckFailedException`, `TransactionCanceledException`)."""
+    return bool(exc.response.get("Error", {}).get("Code") == code)
+
+
+def set_fields(fields: Mapping[str, Any]) -> tuple[list[str], dict[str, Any], dict[str, str]]:
+    """`#f0 = :f0`, ... for the fields of an UpdateItem's SET (names and values by position)."""
+    names = {f"#f{i}": name for i, name in enumerate(fields)}
+    values = {f":f{i}": value for i, value in enumerate(fields.values())}
+    return [f"#f{i} = :f{i}" for i in range(len(fields))], values, names
+
+
+def _succeeded(write: Callable[[], object], code: str = "ConditionalCheckFailedException") -> bool:
+    """Make the write; False when DynamoDB refused it for its condition (`code`)."""
+    try:
+        write()
+    except ClientError as exc:
+        if failed_because(exc, code):
+            return False
+        raise
+    return True
+
+
+def _expression(
+    condition: str, values: Mapping[str, Any] | None, names: Mapping[str, str] | None
+) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {"ConditionExpression": condition}
+    if values:
+        kwargs["ExpressionAttributeValues"] = {k: serialize_value(v) for k, v in values.items()}
+    if names:
+        kwargs["ExpressionAttributeNames"] = dict(names)
+    return kwargs
+
+
 class Table:
     """One DynamoDB table. Counts the requests it makes (benchmarks and cost tests read it)."""
 
@@ -80,6 +116,44 @@ class Table:
 
     def delete(self, pk: str, sk: str, **kwargs: Any) -> None:
         self._client.delete_item(TableName=self.name, Key=key(pk, sk), **kwargs)
+
+    def put_if(
+        self,
+        item: Mapping[str, Any],
+        condition: str,
+        *,
+        values: Mapping[str, Any] | None = None,
+        names: Mapping[str, str] | None = None,
+    ) -> bool:
+        """A conditional PutItem; False when the condition failed."""
+        return _succeeded(lambda: self.put(item, **_expression(condition, values, names)))
+
+    def delete_if(
+        self,
+        pk: str,
+        sk: str,
+        condition: str,
+        *,
+        values: Mapping[str, Any] | None = None,
+        names: Mapping[str, str] | None = None,
+    ) -> bool:
+        """A conditional DeleteItem; False when the condition failed."""
+        return _succeeded(lambda: self.delete(pk, sk, **_expression(condition, values, names)))
+
+    def update_if(
+        self,
+        pk: str,
+        sk: str,
+        expression: str,
+        condition: str,
+        *,
+        values: Mapping[str, Any] | None = None,
+        names: Mapping[str, str] | None = None,
+    ) -> bool:
+        """A conditional UpdateItem; False when the condition failed."""
+        return _succeeded(
+            lambda: self.update(pk, sk, expression, values=values, names=names, condition=condition)
+        )
 
     def update(
         self,
@@ -174,3 +248,7 @@ class Table:
         if token:
             kwargs["ClientRequestToken"] = token
         self._client.transact_write_items(**kwargs)
+
+    def transact_write_if(self, operations: list[dict[str, Any]]) -> bool:
+        """TransactWriteItems; False when it was cancelled (a condition failed)."""
+        return _succeeded(lambda: self.transact_write(operations), "TransactionCanceledException")

@@ -13,6 +13,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Literal
 
+from botocore.exceptions import ClientError
+
 from customer_hub.identity import hash_api_key, new_api_key, new_secret
 from customer_hub.infra import clock
 from customer_hub.infra.config import config
@@ -22,7 +24,7 @@ from customer_hub.infra.secrets import (
     put_secret,
     read_secret,
 )
-from customer_hub.infra.store import Table, serialize, serialize_value
+from customer_hub.infra.store import Table, failed_because, serialize, serialize_value
 from customer_hub.merchants.api_keys import API_KEY_SK, VALID_UNTIL, api_key_pk
 from customer_hub.merchants.profiles import PROFILE_SK, merchant_pk
 from customer_hub.problems import Conflict, Forbidden, NotFound
@@ -106,7 +108,9 @@ def _rotate_api_key(merchant_id: str, presented: str | None, until: datetime) ->
     ]
     try:
         data.transact_write(operations, token=new_hash[:36])
-    except data._client.exceptions.TransactionCanceledException as exc:
+    except ClientError as exc:
+        if not failed_because(exc, "TransactionCanceledException"):
+            raise
         reasons = [r.get("Code") for r in exc.response.get("CancellationReasons") or []]
         if "ConditionalCheckFailed" in reasons:
             raise Conflict(

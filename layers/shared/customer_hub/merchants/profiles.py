@@ -13,10 +13,14 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from customer_hub import identity
 from customer_hub.infra import clock
-from customer_hub.infra.config import config
 from customer_hub.infra.secrets import create_secret, credentials_secret_name
-from customer_hub.infra.store import Table, serialize
 from customer_hub.merchants.api_keys import API_KEY_SK, api_key_pk
+from customer_hub.merchants.repository import (
+    PROFILE_SK,
+    DynamoMerchants,
+    MerchantStore,
+    merchant_pk,
+)
 from customer_hub.problems import Conflict, NotFound
 
 HubStatus = Literal["not_launched", "live", "disabled"]
@@ -171,15 +175,8 @@ class CreatedMerchant(BaseModel):
     webhook_secret: str
 
 
-def merchant_pk(merchant_id: str) -> str:
-    return f"MERCHANT#{merchant_id}"
-
-
-PROFILE_SK = "PROFILE"
-
-
-def _data() -> Table:
-    return Table(config().data_table)
+# Where profiles are kept: the data table in every function, a fake in unit tests.
+store: MerchantStore = DynamoMerchants()
 
 
 def create_merchant(new: NewMerchant) -> CreatedMerchant:
@@ -203,7 +200,6 @@ def create_merchant(new: NewMerchant) -> CreatedMerchant:
         created_at=clock.iso(clock.now()),
         **new.model_dump(exclude={"webhook_secret"}),
     )
-    table = _data()
     profile = {
         "pk": merchant_pk(merchant.merchant_id),
         "sk": PROFILE_SK,
@@ -215,34 +211,17 @@ def create_merchant(new: NewMerchant) -> CreatedMerchant:
         "sk": API_KEY_SK,
         "merchant_id": merchant.merchant_id,
     }
-    operations = [
-        {
-            "Put": {
-                "TableName": table.name,
-                "Item": serialize(item),
-                "ConditionExpression": "attribute_not_exists(pk)",
-            }
-        }
-        for item in (profile, api_key_item)
-    ]
-    try:
-        # The token makes a retried transaction (e.g. after a read timeout) a no-op.
-        table.transact_write(operations, token=created.merchant_id)
-    except table._client.exceptions.TransactionCanceledException:
+    if not store.create(profile, api_key_item, token=created.merchant_id):
         # The ids are random: if the profile is there, it is this very write, retried by the SDK.
-        stored = table.get(profile["pk"], PROFILE_SK, consistent=True)
+        stored = store.find(merchant.merchant_id, consistent=True)
         if not stored or stored.get("created_at") != merchant.created_at:
-            raise
+            raise Conflict("This merchant exists already.")
     return created
 
 
-def _from_item(item: dict[str, Any]) -> Merchant:
-    return Merchant.model_validate({k: v for k, v in item.items() if k not in ("pk", "sk")})
-
-
 def find_merchant(merchant_id: str) -> Merchant | None:
-    item = _data().get(merchant_pk(merchant_id), PROFILE_SK)
-    return _from_item(item) if item else None
+    item = store.find(merchant_id)
+    return Merchant.model_validate(item) if item else None
 
 
 def get_merchant(merchant_id: str) -> Merchant:
@@ -254,46 +233,25 @@ def get_merchant(merchant_id: str) -> Merchant:
 
 def update_settings(merchant_id: str, patch: SettingsPatch) -> Merchant:
     """Apply a settings change; hub status moves not_launched → live ↔ disabled only."""
-    sets: list[str] = []
-    values: dict[str, Any] = {}
-    names: dict[str, str] = {}
-    condition = "attribute_exists(pk)"
-    if patch.timezone is not None:
-        sets.append("#tz = :tz")
-        names["#tz"], values[":tz"] = "timezone", patch.timezone
-    if patch.shop_domain is not None:
-        sets.append("shop_domain = :domain")
-        values[":domain"] = patch.shop_domain
-    if patch.storefront_origins is not None:
-        sets.append("storefront_origins = :origins")
-        values[":origins"] = patch.storefront_origins
-    if patch.cart_window_hours is not None:
-        sets.append("cart_window_hours = :cw")
-        values[":cw"] = patch.cart_window_hours
+    fields = patch.model_dump(
+        include={"timezone", "shop_domain", "storefront_origins", "cart_window_hours"},
+        exclude_none=True,
+    )
+    launched_at = None
     if patch.hub_status == "live":
-        sets += ["hub_status = :live", "launched_at = if_not_exists(launched_at, :now)"]
-        values[":live"], values[":now"] = "live", clock.iso(clock.now())
+        fields["hub_status"], launched_at = "live", clock.iso(clock.now())
     elif patch.hub_status == "disabled":
-        sets.append("hub_status = :disabled")
-        values[":disabled"], values[":not_launched"] = "disabled", "not_launched"
-        condition += " AND hub_status <> :not_launched"
-    if not sets:
+        fields["hub_status"] = "disabled"
+    if not fields:
         return get_merchant(merchant_id)
-    table = _data()
-    try:
-        attributes = table.update(
-            merchant_pk(merchant_id),
-            PROFILE_SK,
-            "SET " + ", ".join(sets),
-            values=values,
-            names=names or None,
-            condition=condition,
-            return_values="ALL_NEW",
-        )
-    except table._client.exceptions.ConditionalCheckFailedException as exc:
+    changed = store.change(
+        merchant_id,
+        fields,
+        launched_at=launched_at,
+        require_launched=patch.hub_status == "disabled",
+    )
+    if changed is None:
         if find_merchant(merchant_id) is None:
-            raise NotFound("No such merchant.") from exc
-        raise Conflict(
-            "The hub has not been launched yet; set hub_status to 'live' first."
-        ) from exc
-    return _from_item(attributes)
+            raise NotFound("No such merchant.")
+        raise Conflict("The hub has not been launched yet; set hub_status to 'live' first.")
+    return Merchant.model_validate(changed)

@@ -13,7 +13,7 @@ from customer_hub.infra import clock
 from customer_hub.merchants.profiles import Merchant
 from customer_hub.merchants.shopper_tokens import verify_shopper_token
 from customer_hub.metrics.hub_events import TOUCHPOINTS, EventType, HubEvent, record
-from customer_hub.problems import HubNotLive, Unauthorized, ValidationProblem, validation_error
+from customer_hub.problems import HubNotLive, Unauthorized, validation_error, validation_problem
 
 MAX_FUTURE = timedelta(minutes=5)
 MAX_AGE = timedelta(days=7)
@@ -69,14 +69,7 @@ def parse_batch(body: Any) -> EventBatch:
     try:
         batch = EventBatch.model_validate(body)
     except ValidationError as exc:
-        errors = [
-            {"loc": ["body", *exc_loc], "msg": error["msg"]}
-            for error in exc.errors()
-            for exc_loc in [list(error["loc"])]
-        ]
-        first = errors[0]
-        where = ".".join(str(part) for part in first["loc"])
-        raise ValidationProblem(f"{where}: {first['msg']}", errors=errors) from exc
+        raise validation_problem(exc.errors(), prefix=["body"]) from exc
     now = clock.now()
     for index, event in enumerate(batch.events):
         if event.occurred_at > now + MAX_FUTURE:

@@ -108,17 +108,14 @@ def mark_used_by_order(merchant_id: str, code: str, order_id: str, ordered_at: s
         if ref.get("shopify_customer_id"):
             partitions.append(shopper_pk(merchant_id, str(ref["shopify_customer_id"])))
         for pk in partitions:
-            try:
-                table.update(
-                    pk,
-                    f"COUPON#{ref['fulfillment_id']}",
-                    "SET used_in_order_id = :order, used_at = if_not_exists(used_at, :at)",
-                    values={":order": order_id, ":at": ordered_at},
-                    condition="attribute_exists(pk)",
-                )
-            except table._client.exceptions.ConditionalCheckFailedException:
-                continue
-            marked += 1
+            if table.update_if(
+                pk,
+                f"COUPON#{ref['fulfillment_id']}",
+                "SET used_in_order_id = :order, used_at = if_not_exists(used_at, :at)",
+                "attribute_exists(pk)",
+                values={":order": order_id, ":at": ordered_at},
+            ):
+                marked += 1
     return marked
 
 
