@@ -28,8 +28,8 @@ def _seed(merchant_id: str, accounts: int, seed: int) -> None:
     from pyroaring import BitMap
 
     from customer_hub.infra.store import Table
+    from customer_hub.metrics.keys import TOTALS_SK, active_pk, day_pk, totals_pk
     from customer_hub.metrics.model import block_sk, blocks_of_day
-    from customer_hub.metrics.rollups import TOTALS_SK, active_pk, day_pk, totals_pk
 
     table = Table("bench-metrics")
     rng = random.Random(seed)

@@ -70,6 +70,9 @@ class RequestCounter:
         return sum(self.calls.values())
 
 
+STREAM_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/bench-events/stream/2026-01-01T00:00:00"
+
+
 def _records(merchant_id: str, count: int, seed: int = 1) -> list[dict[str, Any]]:
     from customer_hub.infra import clock
     from customer_hub.infra.store import serialize
@@ -127,12 +130,22 @@ def _records(merchant_id: str, count: int, seed: int = 1) -> list[dict[str, Any]
             }
             if kind in TOUCHPOINTS:
                 item["product_id"] = str(rng.randrange(40))
+        image = serialize(item)
         items.append(
             {
                 "eventID": str(n),
                 "eventName": "INSERT",
+                "eventVersion": "1.1",
                 "eventSource": "aws:dynamodb",
-                "dynamodb": {"SequenceNumber": str(10**20 + n), "NewImage": serialize(item)},
+                "awsRegion": "us-east-1",
+                "eventSourceARN": STREAM_ARN,
+                "dynamodb": {
+                    "Keys": {"pk": image["pk"], "sk": image["sk"]},
+                    "NewImage": image,
+                    "SequenceNumber": str(10**20 + n),
+                    "SizeBytes": 300,
+                    "StreamViewType": "NEW_AND_OLD_IMAGES",
+                },
             }
         )
     # Streams deliver in write order; the storefront writes roughly in time order.

@@ -88,8 +88,8 @@ def _seed_overview(merchant_id: str, accounts: int) -> tuple[list[int], int, int
     from pyroaring import BitMap
 
     from customer_hub.infra.store import Table
+    from customer_hub.metrics.keys import TOTALS_SK, active_pk, day_pk, totals_pk
     from customer_hub.metrics.model import SHARD_BITS, block_sk, covering_blocks, shard_count
-    from customer_hub.metrics.rollups import TOTALS_SK, active_pk, day_pk, totals_pk
 
     table_ = Table("bench-metrics")
     first = TODAY - timedelta(days=365)
@@ -200,7 +200,7 @@ def _overview_rows(counter: RequestCounter) -> list[list[object]]:
 def _accounts(accounts: int) -> list[dict[str, Any]]:
     """Account items as the roll-ups write them: 1 % last seen 120 days ago, 99 % today."""
     from customer_hub.infra import clock
-    from customer_hub.metrics.rollups import idle_sk
+    from customer_hub.metrics.keys import idle_sk
 
     now = clock.now()
     recent = clock.iso(now - timedelta(hours=2))
@@ -339,7 +339,7 @@ def _inactive_rows(counter: RequestCounter) -> list[list[object]]:
     from customer_hub.infra import clock
     from customer_hub.infra.store import Table
     from customer_hub.merchants.profiles import get_merchant
-    from customer_hub.metrics.rollups import accounts_pk
+    from customer_hub.metrics.keys import accounts_pk
     from hubdev.aws import install_query_and_transaction_shortcuts
 
     # `hub dev`'s moto: a base-table Query reads its partition only; answers are unchanged.

@@ -11,19 +11,24 @@ from aws_lambda_powertools.utilities.batch import (
     process_partial_response,
 )
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.parser.models import DynamoDBStreamRecordModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from customer_hub.infra import observability
+from customer_hub.metrics.stream import new_image
 from customer_hub.shoppers.coupons import mark_used_by_order
 
 logger = Logger()
+# Records are parsed with the parser model in the handler, not by the processor: Powertools
+# 3.37 fails the whole batch when a record does not validate against a processor's model.
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 
 def record_handler(record: DynamoDBRecord) -> None:
-    image = (record.dynamodb.new_image if record.dynamodb else None) or {}
-    if record.event_name is None or record.event_name.name == "REMOVE":
+    parsed = DynamoDBStreamRecordModel.model_validate(record.raw_event)
+    if parsed.eventName == "REMOVE":
         return
+    image = new_image(parsed)
     if image.get("kind") != "order":
         return
     merchant_id, order_id = str(image["merchant_id"]), str(image["order_id"])

@@ -14,9 +14,13 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from customer_hub.infra import observability
+from customer_hub.metrics.dynamo_store import DynamoMetricsStore
 from customer_hub.metrics.rollups import BatchOutcome, apply_stream_batch
 
 logger = Logger()
+# Records are parsed with Powertools' parser model in apply_stream_batch (metrics.stream), not
+# by the processor: Powertools 3.37 fails the whole batch when a record does not validate
+# against a processor's model; here only the unreadable records are reported.
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 
@@ -25,7 +29,8 @@ processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # The batch is applied as a whole (coalesced writes); a failed write raises, so Lambda
     # bisects and retries it. Unreadable records are reported one by one.
-    outcome: BatchOutcome = apply_stream_batch(event.get("Records", []))
+    records = event.get("Records", [])
+    outcome: BatchOutcome = apply_stream_batch(records, DynamoMetricsStore())
 
     def confirm(record: DynamoDBRecord) -> None:
         outcome.check(str(record.dynamodb.sequence_number if record.dynamodb else ""))

@@ -23,7 +23,9 @@ from customer_hub.infra.config import config
 from customer_hub.infra.store import Table, serialize
 from customer_hub.merchants.profiles import CreatedMerchant
 from customer_hub.metrics import rollup_reads
-from customer_hub.metrics.rollups import MerchantRollup, accounts_pk, apply_stream_batch
+from customer_hub.metrics.dynamo_store import DynamoMetricsStore
+from customer_hub.metrics.keys import accounts_pk
+from customer_hub.metrics.rollups import apply_stream_batch
 from hubdev.pumps import StreamPump
 from hubdev.stack import LocalStack
 from hubdev.traffic import Traffic
@@ -40,6 +42,7 @@ from tests.support.scenario import (
     play,
     scenario_traffic,
 )
+from tests.support.streams import stream_record
 
 ZONE = "Europe/Warsaw"
 
@@ -176,11 +179,11 @@ def failing_writes(stack: LocalStack) -> Iterator[dict[str, int]]:
     fail_before, fail_after = {7, 30, 52}, {15, 41}
 
     def wrap(name: str) -> None:
-        original = getattr(Table, name)
+        original = getattr(DynamoMetricsStore, name)
         originals[name] = original
 
-        def write(self: Table, *args: Any, **kwargs: Any) -> Any:
-            if self.name != metrics:
+        def write(self: DynamoMetricsStore, *args: Any, **kwargs: Any) -> Any:
+            if self.table.name != metrics:
                 return original(self, *args, **kwargs)
             calls["n"] += 1
             if calls["n"] in fail_before:
@@ -192,13 +195,13 @@ def failing_writes(stack: LocalStack) -> Iterator[dict[str, int]]:
                 raise InjectedFailure(f"after write {calls['n']}")
             return result
 
-        setattr(Table, name, write)
+        setattr(DynamoMetricsStore, name, write)
 
-    for name in ("transact_write", "put", "update"):
+    for name in ("transact", "write"):
         wrap(name)
     yield calls
     for name, original in originals.items():
-        setattr(Table, name, original)
+        setattr(DynamoMetricsStore, name, original)
 
 
 def test_failures_in_the_middle_of_batches_give_the_same_figures(
@@ -225,12 +228,7 @@ def _opened(merchant_id: str, customer: str, at: str, n: int) -> dict[str, Any]:
         "occurred_at": at,
         "customer_id": customer,
     }
-    return {
-        "eventID": f"race-{n}",
-        "eventName": "INSERT",
-        "eventSource": "aws:dynamodb",
-        "dynamodb": {"SequenceNumber": str(n), "NewImage": serialize(item)},
-    }
+    return stream_record(item, str(n))
 
 
 def test_visits_racing_another_batch_keep_one_ordinal_per_account(
@@ -241,14 +239,15 @@ def test_visits_racing_another_batch_keep_one_ordinal_per_account(
     one by one — the account keeps its ordinal and is still counted once."""
     mid = make_merchant(timezone=ZONE).merchant_id
     apply_stream_batch([_opened(mid, "501", "2026-03-02T10:00:00Z", 1)])
-    real = MerchantRollup._batch_get
+    real = DynamoMetricsStore.get_many
 
-    def stale(self: MerchantRollup, keys: list[tuple[str, str]], *, consistent: bool) -> Any:
+    def stale(self: DynamoMetricsStore, keys: Any, *, consistent: bool = False) -> Any:
+        keys = list(keys)
         if all(pk == accounts_pk(mid) for pk, _sk in keys):
-            return []  # read before the first batch stored account 501
+            return {}  # read before the first batch stored account 501
         return real(self, keys, consistent=consistent)
 
-    monkeypatch.setattr(MerchantRollup, "_batch_get", stale)
+    monkeypatch.setattr(DynamoMetricsStore, "get_many", stale)
     apply_stream_batch(
         [
             _opened(mid, "501", "2026-03-03T10:00:00Z", 2),
@@ -488,7 +487,7 @@ def test_bitmaps_sharded_by_ordinal_give_the_same_figures(
     """With 8 ordinals per shard the scenario's accounts spread over many shard items; the OR
     of every shard still gives the exact distinct counts (issue 18: items bounded at 10 M)."""
     from customer_hub.metrics import model as metrics
-    from customer_hub.metrics.rollups import active_pk
+    from customer_hub.metrics.keys import active_pk
 
     monkeypatch.setattr(metrics, "SHARD_BITS", 3)
     merchant = make_merchant(timezone=ZONE)
@@ -507,7 +506,7 @@ def test_a_page_of_inactive_accounts_is_one_query_however_many_are_active(
 ) -> None:
     """3 000 accounts, 99 % active today: each page of the 30 idle ones costs one request."""
     from customer_hub.infra import clock
-    from customer_hub.metrics.rollups import idle_sk
+    from customer_hub.metrics.keys import idle_sk
 
     merchant = make_merchant(timezone=ZONE)
     table = Table(config().metrics_table)

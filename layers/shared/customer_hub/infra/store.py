@@ -6,6 +6,8 @@ Python values; numbers come back as int when integral (money is always integer m
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from decimal import Decimal
 from typing import Any
@@ -15,21 +17,27 @@ from botocore.exceptions import ClientError
 
 from customer_hub.infra.aws import client
 
+BATCH_GET_KEYS = 100
+BATCH_WRITE_ITEMS = 25
+BACKOFF_BASE = 0.01  # seconds: 10, 20, 40 … ms, capped, times a random factor (full jitter)
+BACKOFF_CAP = 0.5
+
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
+    """A deserialized DynamoDB value as plain Python: integral numbers as int, binary as bytes."""
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, Binary):
         return bytes(value.value)  # type: ignore[attr-defined]
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
+        return {k: plain(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     if isinstance(value, set):
-        return {_plain(v) for v in value}
+        return {plain(v) for v in value}
     return value
 
 
@@ -52,7 +60,7 @@ def serialize_value(value: Any) -> dict[str, Any]:
 
 
 def deserialize(item: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: _plain(_deserializer.deserialize(v)) for k, v in item.items()}
+    return {k: plain(_deserializer.deserialize(v)) for k, v in item.items()}
 
 
 def key(pk: str, sk: str) -> dict[str, Any]:
@@ -229,17 +237,38 @@ class Table:
             if not start:
                 return
 
-    def batch_get(self, keys: Iterable[tuple[str, str]]) -> list[dict[str, Any]]:
-        """BatchGetItem in chunks of 100, retrying unprocessed keys."""
+    def batch_get(
+        self, keys: Iterable[tuple[str, str]], *, consistent: bool = False
+    ) -> list[dict[str, Any]]:
+        """BatchGetItem, 100 keys a request, unprocessed keys sent again after a backoff."""
         wanted = [key(pk, sk) for pk, sk in dict.fromkeys(keys)]
         found: list[dict[str, Any]] = []
-        for start in range(0, len(wanted), 100):
-            request: dict[str, Any] = {self.name: {"Keys": wanted[start : start + 100]}}
-            while request:
-                response = self._client.batch_get_item(RequestItems=request)
+        for start in range(0, len(wanted), BATCH_GET_KEYS):
+            chunk = wanted[start : start + BATCH_GET_KEYS]
+            request = {self.name: {"Keys": chunk, "ConsistentRead": consistent}}
+
+            def send(pending: dict[str, Any]) -> dict[str, Any]:
+                response = self._client.batch_get_item(RequestItems=pending)
                 found.extend(deserialize(i) for i in response["Responses"].get(self.name, []))
-                request = response.get("UnprocessedKeys") or {}
+                return dict(response.get("UnprocessedKeys") or {})
+
+            until_processed(request, send)
         return found
+
+    def batch_put(self, items: Iterable[Mapping[str, Any]]) -> int:
+        """BatchWriteItem puts, 25 a request, unprocessed items sent again after a backoff.
+        Unconditional: the last item given for a key wins. Returns the requests made."""
+        unique = {(str(i["pk"]), str(i["sk"])): i for i in items}
+        entries = [{"PutRequest": {"Item": serialize(i)}} for i in unique.values()]
+        requests = 0
+        for start in range(0, len(entries), BATCH_WRITE_ITEMS):
+            request = {self.name: entries[start : start + BATCH_WRITE_ITEMS]}
+            requests += until_processed(request, self._write_batch)
+        return requests
+
+    def _write_batch(self, request: dict[str, Any]) -> dict[str, Any]:
+        response = self._client.batch_write_item(RequestItems=request)
+        return dict(response.get("UnprocessedItems") or {})
 
     def transact_write(self, operations: list[dict[str, Any]], token: str | None = None) -> None:
         """TransactWriteItems; with `token` (ClientRequestToken) a retry within 10 minutes is
@@ -252,3 +281,24 @@ class Table:
     def transact_write_if(self, operations: list[dict[str, Any]]) -> bool:
         """TransactWriteItems; False when it was cancelled (a condition failed)."""
         return _succeeded(lambda: self.transact_write(operations), "TransactionCanceledException")
+
+
+def backoff(attempt: int) -> None:
+    """Sleep before attempt `attempt + 1`: exponential, capped, with full jitter."""
+    time.sleep(min(BACKOFF_CAP, BACKOFF_BASE * (2**attempt)) * random.random())
+
+
+def until_processed(
+    request: dict[str, Any], send: Callable[[dict[str, Any]], dict[str, Any]]
+) -> int:
+    """The one loop for DynamoDB batch requests: send, then send what came back unprocessed
+    (DynamoDB's answer under throttling) after an exponential backoff with jitter, until
+    nothing is left. Every item is sent until accepted: a batch never drops one. Returns the
+    requests sent."""
+    attempt = 0
+    while request:
+        request = send(request)
+        attempt += 1
+        if request:
+            backoff(attempt - 1)
+    return attempt

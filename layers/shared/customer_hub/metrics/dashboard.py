@@ -16,14 +16,13 @@ from urllib.parse import urlencode
 
 from customer_hub import money
 from customer_hub.infra import clock
-from customer_hub.infra.config import config
-from customer_hub.infra.store import Table, key
 from customer_hub.merchants.profiles import Merchant, get_merchant
+from customer_hub.metrics.dynamo_store import DynamoMetricsStore
 from customer_hub.metrics.hub_events import SERVICE_INTERACTIONS
+from customer_hub.metrics.keys import NEVER_OPENED, accounts_pk, revenue_pk
 from customer_hub.metrics.model import AOV_ORDERS, AOV_REVENUE, REVENUE, SERVICE_FIELDS
 from customer_hub.metrics.periods import DashboardPeriod, DateRange, resolve_period
 from customer_hub.metrics.rollup_reads import active_accounts, day_counters, totals
-from customer_hub.metrics.rollups import IDLE_INDEX, NEVER_OPENED, accounts_pk, revenue_pk
 from customer_hub.problems import validation_error
 
 REPORT_PAGE_ORDERS = 50
@@ -194,18 +193,15 @@ def _decode_cursor(cursor: str | None) -> str | None:
 
 def revenue_report(merchant: Merchant, when: DashboardPeriod, cursor: str | None) -> dict[str, Any]:
     """The attributed order lines behind *revenue generated*, newest order first."""
-    table = Table(config().metrics_table)
     first, after = when.utc_bounds()
     low = clock.iso(first)
     high = clock.iso(after - timedelta(seconds=1)) + "~"
-    continue_after = _decode_cursor(cursor)
-    pk = revenue_pk(merchant.merchant_id)
-    items, last = table.query(
-        pk,
-        sk_between=(low, high),
-        forward=False,
+    items, last = DynamoMetricsStore().page(
+        revenue_pk(merchant.merchant_id),
+        (low, high),
         limit=REPORT_PAGE_ORDERS,
-        start_key=key(pk, continue_after) if continue_after else None,
+        after=_decode_cursor(cursor),
+        newest_first=True,
     )
     lines = [
         {
@@ -227,7 +223,7 @@ def revenue_report(merchant: Merchant, when: DashboardPeriod, cursor: str | None
         "period": when.period_json(),
         "total": _money(merchant, total),
         "lines": lines,
-        "next_cursor": _encode_cursor(str(last["sk"]["S"])) if last else None,
+        "next_cursor": _encode_cursor(last) if last else None,
     }
 
 
@@ -235,21 +231,12 @@ def inactive_accounts(merchant: Merchant, days: int, cursor: str | None) -> dict
     """Accounts whose last hub visit is more than `days` days ago, or who never opened it:
     the never-opened first, then by last visit. One Query of the `idle` index per page
     (`idle_sk` < the cutoff), so a page costs the same however many accounts are active."""
-    table = Table(config().metrics_table)
     cutoff = clock.iso(clock.now() - timedelta(days=days))
-    pk = accounts_pk(merchant.merchant_id)
-    continue_after = _decode_cursor(cursor)
-    start = None
-    if continue_after:
-        customer = continue_after.partition("#")[2]
-        start = {**key(pk, customer), "idle_sk": {"S": continue_after}}
-    items, last = table.query(
-        pk,
-        sk_between=(NEVER_OPENED, cutoff),
+    items, last = DynamoMetricsStore().idle_page(
+        accounts_pk(merchant.merchant_id),
+        (NEVER_OPENED, cutoff),
         limit=ACCOUNTS_PAGE,
-        start_key=start,
-        index=IDLE_INDEX,
-        sk_name="idle_sk",
+        after=_decode_cursor(cursor),
     )
     return {
         "days": days,
@@ -261,5 +248,5 @@ def inactive_accounts(merchant: Merchant, days: int, cursor: str | None) -> dict
             }
             for item in items
         ],
-        "next_cursor": _encode_cursor(str(last["idle_sk"]["S"])) if last else None,
+        "next_cursor": _encode_cursor(last) if last else None,
     }

@@ -11,38 +11,37 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import Any
 
 from pyroaring import BitMap
 
-from customer_hub.infra.config import config
-from customer_hub.infra.store import Table, key
+from customer_hub.metrics.dynamo_store import DynamoMetricsStore
+from customer_hub.metrics.keys import TOTALS_SK, active_pk, day_pk, totals_pk
 from customer_hub.metrics.model import block_sk, covering_blocks, shard_count
-from customer_hub.metrics.rollups import TOTALS_SK, active_pk, day_pk, totals_pk
+from customer_hub.metrics.store import MetricsStore
 
 
-def _metrics() -> Table:
-    return Table(config().metrics_table)
-
-
-def day_counters(merchant_id: str, first: date, last: date) -> dict[date, dict[str, int]]:
+def day_counters(
+    merchant_id: str, first: date, last: date, store: MetricsStore | None = None
+) -> dict[date, dict[str, int]]:
     """Counters per local day in first..last (days without any activity are absent)."""
     found: dict[date, dict[str, int]] = {}
-    for item in _metrics().query_all(
-        day_pk(merchant_id), sk_between=(first.isoformat(), last.isoformat())
-    ):
+    store = store or DynamoMetricsStore()
+    for item in store.query(day_pk(merchant_id), (first.isoformat(), last.isoformat())):
         counters = {k: int(v) for k, v in item.items() if k not in ("pk", "sk")}
         found[date.fromisoformat(str(item["sk"]))] = counters
     return found
 
 
-def totals(merchant_id: str) -> dict[str, int]:
-    item = _metrics().get(totals_pk(merchant_id), TOTALS_SK) or {}
+def totals(merchant_id: str, store: MetricsStore | None = None) -> dict[str, int]:
+    item = (store or DynamoMetricsStore()).get(totals_pk(merchant_id), TOTALS_SK) or {}
     return {k: int(v) for k, v in item.items() if k not in ("pk", "sk")}
 
 
 def active_accounts(
-    merchant_id: str, ranges: Sequence[tuple[date, date]], next_ordinal: int | None = None
+    merchant_id: str,
+    ranges: Sequence[tuple[date, date]],
+    next_ordinal: int | None = None,
+    store: MetricsStore | None = None,
 ) -> list[int]:
     """Exact distinct accounts that opened the hub in each range: OR of covering blocks.
 
@@ -50,10 +49,10 @@ def active_accounts(
     range needs at most ~17 blocks). `next_ordinal` (the totals item's) says how many shards
     exist; it is read when not given.
     """
-    table = _metrics()
+    store = store or DynamoMetricsStore()
     pk = active_pk(merchant_id)
     if next_ordinal is None:
-        next_ordinal = int(totals(merchant_id).get("next_ordinal", 0))
+        next_ordinal = int(totals(merchant_id, store).get("next_ordinal", 0))
     shards = range(shard_count(next_ordinal))
     wanted = {
         block_sk(b, s)
@@ -61,15 +60,8 @@ def active_accounts(
         for b in covering_blocks(first, last)
         for s in shards
     }
-    bitmaps: dict[str, BitMap] = {}
-    keys = [key(pk, sk) for sk in sorted(wanted)]
-    for start in range(0, len(keys), 100):
-        request: dict[str, Any] = {table.name: {"Keys": keys[start : start + 100]}}
-        while request:
-            response = table._client.batch_get_item(RequestItems=request)
-            for raw in response["Responses"].get(table.name, []):
-                bitmaps[raw["sk"]["S"]] = BitMap.deserialize(raw["bitmap"]["B"])
-            request = response.get("UnprocessedKeys") or {}
+    found = store.get_many([(pk, sk) for sk in sorted(wanted)])
+    bitmaps = {sk: BitMap.deserialize(item["bitmap"]) for (_pk, sk), item in found.items()}
     counts = []
     for first, last in ranges:
         blocks = [

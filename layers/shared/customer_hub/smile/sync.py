@@ -24,7 +24,7 @@ from pydantic import BaseModel
 
 from customer_hub.infra import clock
 from customer_hub.infra.config import config
-from customer_hub.infra.store import Table, serialize
+from customer_hub.infra.store import Table
 from customer_hub.loyalty import snapshots
 from customer_hub.merchants.profiles import PROFILE_SK, merchant_pk
 from customer_hub.smile.client import MAX_PAGE_SIZE, SmileClient
@@ -276,16 +276,10 @@ class Sync:
     def _write_index(self, emails: dict[int, str]) -> None:
         """BatchWriteItem, 25 a request. Unconditional: runs of one merchant never overlap."""
         pk = index_pk(self.merchant_id)
-        requests = [
-            {"PutRequest": {"Item": serialize({"pk": pk, "sk": f"CUSTOMER#{cid}", "email": email})}}
-            for cid, email in emails.items()
+        items = [
+            {"pk": pk, "sk": f"CUSTOMER#{cid}", "email": email} for cid, email in emails.items()
         ]
-        for start in range(0, len(requests), 25):
-            pending: dict[str, Any] = {self.table.name: requests[start : start + 25]}
-            while pending:
-                response = self.table._client.batch_write_item(RequestItems=pending)
-                self._wrote()
-                pending = response.get("UnprocessedItems") or {}
+        self._wrote(self.table.batch_put(items))
 
     # -------------------------------------------------------------- fulfillments
     def _sync_fulfillment_page(self) -> None:
