@@ -257,16 +257,11 @@ def load_program(merchant_id: str, *, max_age: float = PROGRAM_CACHE_SECONDS) ->
 # ------------------------------------------------------------------ customers and coupons
 def _put_if_newer(item: dict[str, Any]) -> bool:
     """Put unless the stored item carries a newer Smile `updated_at`. True when written."""
-    table = _data()
-    try:
-        table.put(
-            item,
-            ConditionExpression="attribute_not_exists(pk) OR updated_at <= :updated",
-            ExpressionAttributeValues={":updated": {"S": item["updated_at"]}},
-        )
-    except table._client.exceptions.ConditionalCheckFailedException:
-        return False
-    return True
+    return _data().put_if(
+        item,
+        "attribute_not_exists(pk) OR updated_at <= :updated",
+        values={":updated": str(item["updated_at"])},
+    )
 
 
 def save_customer(merchant_id: str, snapshot: CustomerSnapshot) -> bool:
@@ -286,18 +281,14 @@ def save_customer(merchant_id: str, snapshot: CustomerSnapshot) -> bool:
         sets.append(f"#f{index} = :v{index}")
     expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
     table = _data()
-    try:
-        table.update(
-            email_pk(merchant_id, snapshot.email),
-            f"CUSTOMER#{snapshot.smile_customer_id}",
-            expression,
-            values=values,
-            names=names,
-            condition="attribute_not_exists(pk) OR updated_at <= :updated",
-        )
-    except table._client.exceptions.ConditionalCheckFailedException:
-        return False
-    return True
+    return table.update_if(
+        email_pk(merchant_id, snapshot.email),
+        f"CUSTOMER#{snapshot.smile_customer_id}",
+        expression,
+        "attribute_not_exists(pk) OR updated_at <= :updated",
+        values=values,
+        names=names,
+    )
 
 
 # Coupon fields the hub owns (the shopper who redeemed or applied it, when, the order that used
@@ -364,18 +355,14 @@ def _update_coupon_if_newer(pk: str, coupon: CouponRecord) -> bool:
     """Write Smile's fields (unless the stored coupon is newer) and keep the hub's own fields."""
     expression, values, names = _coupon_update(coupon)
     table = _data()
-    try:
-        table.update(
-            pk,
-            f"COUPON#{coupon.fulfillment_id}",
-            expression,
-            values=values,
-            names=names,
-            condition="attribute_not_exists(pk) OR updated_at <= :updated",
-        )
-    except table._client.exceptions.ConditionalCheckFailedException:
-        return False
-    return True
+    return table.update_if(
+        pk,
+        f"COUPON#{coupon.fulfillment_id}",
+        expression,
+        "attribute_not_exists(pk) OR updated_at <= :updated",
+        values=values,
+        names=names,
+    )
 
 
 def save_coupon(merchant_id: str, email: str, coupon: CouponRecord) -> bool:
@@ -579,15 +566,10 @@ def _merge_smile_fields(pk: str, coupon: CouponRecord) -> dict[str, Any] | None:
 
 
 def _create_coupon(pk: str, coupon: CouponRecord) -> bool:
-    table = _data()
-    try:
-        table.put(
-            {"pk": pk, "sk": f"COUPON#{coupon.fulfillment_id}", **coupon.model_dump(mode="json")},
-            ConditionExpression="attribute_not_exists(pk)",
-        )
-    except table._client.exceptions.ConditionalCheckFailedException:
-        return False
-    return True
+    return _data().put_if(
+        {"pk": pk, "sk": f"COUPON#{coupon.fulfillment_id}", **coupon.model_dump(mode="json")},
+        "attribute_not_exists(pk)",
+    )
 
 
 def merge_coupon_from_smile(
