@@ -14,11 +14,11 @@ import pytest
 from customer_hub.edge.storefront import forget_profiles
 from customer_hub.identity import mint_customer_token
 from customer_hub.infra import clock
+from customer_hub.loyalty.coupon_sync import merge_coupon_from_smile
 from customer_hub.loyalty.snapshots import (
     CouponRecord,
     VipSettings,
     load_program,
-    merge_coupon_from_smile,
     save_coupon,
     save_program,
 )

@@ -36,114 +36,55 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from customer_hub.infra.config import config
 from customer_hub.infra.lru import ExpiringLru, Missing
 from customer_hub.infra.store import Table
+from customer_hub.loyalty.models import (
+    CouponRecord as CouponRecord,
+)
+from customer_hub.loyalty.models import (
+    EarningRule as EarningRule,
+)
+from customer_hub.loyalty.models import (
+    FixedValue as FixedValue,
+)
+from customer_hub.loyalty.models import (
+    PointsLabel as PointsLabel,
+)
+from customer_hub.loyalty.models import (
+    PointsProduct as PointsProduct,
+)
+from customer_hub.loyalty.models import (
+    Program as Program,
+)
+from customer_hub.loyalty.models import (
+    Reward as Reward,
+)
+from customer_hub.loyalty.models import (
+    RewardValue as RewardValue,
+)
+from customer_hub.loyalty.models import (
+    SmileModel as SmileModel,
+)
+from customer_hub.loyalty.models import (
+    VariableValue as VariableValue,
+)
+from customer_hub.loyalty.models import (
+    VipSettings as VipSettings,
+)
+from customer_hub.loyalty.models import (
+    VipStatus as VipStatus,
+)
+from customer_hub.loyalty.models import (
+    VipTier as VipTier,
+)
 from customer_hub.merchants.profiles import merchant_pk
 
 PROGRAM_SK = "PROGRAM"
 PROGRAM_CACHE_SECONDS = 60
 PROGRAM_CACHE_ENTRIES = 1024  # merchants per warm container; least recently used go first
-
-
-class SmileModel(BaseModel):
-    """Smile objects: unknown fields ignored, the ones we use typed."""
-
-    model_config = ConfigDict(extra="ignore")
-
-
-class PointsLabel(SmileModel):
-    one: str = "Point"
-    other: str = "Points"
-
-    def of(self, count: int) -> str:
-        return self.one if count == 1 else self.other
-
-
-class Reward(SmileModel):
-    id: int | None = None
-    name: str
-    description: str | None = None
-    image_url: str | None = None
-
-
-class PointsProduct(SmileModel):
-    id: int
-    exchange_type: Literal["fixed", "variable"]
-    exchange_description: str | None = None
-    points_price: int | None = None
-    variable_points_step: int | None = None
-    variable_points_step_reward_value: float | None = None
-    variable_points_min: int | None = None
-    variable_points_max: int | None = None
-    reward: Reward
-
-
-class FixedValue(SmileModel):
-    value: float
-
-
-class VariableValue(SmileModel):
-    value: float
-    per_amount: float = 1
-
-
-class RewardValue(SmileModel):
-    type: Literal["fixed", "variable"]
-    fixed: FixedValue | None = None
-    variable: VariableValue | None = None
-
-
-class EarningRule(SmileModel):
-    id: int
-    name: str
-    image_url: str | None = None
-    action_text: str | None = None
-    action_url: str | None = None
-    restricted_to_vip_tier_ids: list[int] | None = None
-    reward_value: RewardValue | None = None
-
-
-class VipTier(SmileModel):
-    id: int
-    name: str
-    image_url: str | None = None
-    milestone: float | None = None
-
-
-class VipSettings(SmileModel):
-    """How customers move up VIP tiers: a tier's `milestone` is points earned or an amount
-    spent (Smile Admin's "A customer enters a VIP tier based on their ..." setting)."""
-
-    milestone_type: Literal["points_earned", "amount_spent"] | None = None
-
-
-class Program(SmileModel):
-    points_label: PointsLabel = Field(default_factory=PointsLabel)
-    points_products: list[PointsProduct] = Field(default_factory=list)
-    earning_rules: list[EarningRule] = Field(default_factory=list)
-    vip_tiers: list[VipTier] = Field(default_factory=list)
-    referral_settings: dict[str, Any] | None = None
-    vip_settings: VipSettings | None = None
-    synced_at: str | None = None
-
-    @property
-    def referral_active(self) -> bool:
-        """False when Smile says the referral program is not active (a referral link would lead
-        nowhere); True when it is, or when Smile gave no referral settings."""
-        if not self.referral_settings:
-            return True
-        return str(self.referral_settings.get("status", "active")).lower() == "active"
-
-
-class VipStatus(SmileModel):
-    vip_tier_id: int | None = None
-    next_vip_tier_id: int | None = None
-    progress_value: float | None = None
-    delta_to_next_vip_tier: float | None = None
-    vip_tier_expires_at: str | None = None
 
 
 class CustomerSnapshot(SmileModel):
@@ -199,25 +140,6 @@ def live_holds(holds: dict[str, Any], synced_at: str, now: datetime) -> dict[str
             continue  # this snapshot was read from Smile after the outcome was final
         live[hold_id] = hold
     return live
-
-
-class CouponRecord(SmileModel):
-    """A Smile reward fulfillment as the hub tracks it."""
-
-    fulfillment_id: int
-    smile_customer_id: int
-    shopify_customer_id: str | None = None
-    name: str
-    code: str | None = None
-    fulfillment_status: Literal["pending", "issued", "cancelled", "failed"] = "issued"
-    usage_status: Literal["used", "unused", "untracked"] | None = None
-    image_url: str | None = None
-    usage_instructions: str | None = None
-    expires_at: str | None = None
-    used_at: str | None = None
-    applied_at: str | None = None
-    used_in_order_id: str | None = None
-    updated_at: str
 
 
 def email_pk(merchant_id: str, email: str) -> str:
@@ -515,82 +437,3 @@ def choose_customer(customers: list[CustomerSnapshot]) -> CustomerSnapshot | Non
     if not customers:
         return None
     return min(customers, key=lambda c: (c.state != "member", c.smile_customer_id))
-
-
-# ------------------------------------------------------------------ the sync's coupon write
-# Fields Smile owns; the rest of a CouponRecord (shopify_customer_id, applied_at,
-# used_in_order_id) is written by the hub and must survive a sync.
-SMILE_COUPON_FIELDS = (
-    "smile_customer_id",
-    "name",
-    "code",
-    "fulfillment_status",
-    "usage_status",
-    "image_url",
-    "usage_instructions",
-    "expires_at",
-    "used_at",
-    "updated_at",
-)
-
-
-def _merge_smile_fields(pk: str, coupon: CouponRecord) -> dict[str, Any] | None:
-    """Update only Smile's fields, never backwards. The item after the write, or None."""
-    table = _data()
-    values = coupon.model_dump(mode="json")
-    names = {f"#f{i}": name for i, name in enumerate(SMILE_COUPON_FIELDS)}
-    sets, removes = ["fulfillment_id = :fid"], []
-    expression_values: dict[str, Any] = {
-        ":fid": coupon.fulfillment_id,
-        ":updated": coupon.updated_at,
-    }
-    for i, name in enumerate(SMILE_COUPON_FIELDS):
-        if values[name] is None:
-            removes.append(f"#f{i}")
-        else:
-            sets.append(f"#f{i} = :v{i}")
-            expression_values[f":v{i}"] = values[name]
-    expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
-    try:
-        return table.update(
-            pk,
-            f"COUPON#{coupon.fulfillment_id}",
-            expression,
-            values=expression_values,
-            names={**names, "#updated": "updated_at"},
-            condition="attribute_not_exists(pk) OR #updated <= :updated",
-            return_values="ALL_NEW",
-        )
-    except table._client.exceptions.ConditionalCheckFailedException:
-        return None
-
-
-def _create_coupon(pk: str, coupon: CouponRecord) -> bool:
-    return _data().put_if(
-        {"pk": pk, "sk": f"COUPON#{coupon.fulfillment_id}", **coupon.model_dump(mode="json")},
-        "attribute_not_exists(pk)",
-    )
-
-
-def merge_coupon_from_smile(
-    merchant_id: str, email: str, coupon: CouponRecord, *, probably_new: bool = False
-) -> bool:
-    """The sync's write of a reward fulfillment: Smile's fields only, never backwards.
-
-    Unlike `save_coupon`, fields the hub owns (`shopify_customer_id`, `applied_at`,
-    `used_in_order_id`) are kept; when the stored coupon names its shopper, the copy in the
-    shopper partition is updated too. `probably_new` tries a plain create first (cheaper).
-    True when written.
-    """
-    pk = email_pk(merchant_id, email)
-    if probably_new and not coupon.shopify_customer_id and _create_coupon(pk, coupon):
-        index_coupon_code(merchant_id, email, coupon, None)
-        return True
-    stored = _merge_smile_fields(pk, coupon)
-    if stored is None:
-        return False
-    shopper = stored.get("shopify_customer_id") or coupon.shopify_customer_id
-    if shopper:
-        _merge_smile_fields(shopper_pk(merchant_id, str(shopper)), coupon)
-    index_coupon_code(merchant_id, email, coupon, str(shopper) if shopper else None)
-    return True

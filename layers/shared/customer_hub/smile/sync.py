@@ -25,7 +25,7 @@ from pydantic import BaseModel
 from customer_hub.infra import clock
 from customer_hub.infra.config import config
 from customer_hub.infra.store import Table
-from customer_hub.loyalty import snapshots
+from customer_hub.loyalty import coupon_sync, snapshots
 from customer_hub.merchants.profiles import PROFILE_SK, merchant_pk
 from customer_hub.smile.client import MAX_PAGE_SIZE, SmileClient
 from customer_hub.smile.errors import (
@@ -304,7 +304,7 @@ class Sync:
             self.state.cursor = page.next_cursor
 
     def _save_coupon(self, fulfillment: RewardFulfillment, email: str, *, new: bool) -> None:
-        snapshots.merge_coupon_from_smile(
+        coupon_sync.merge_coupon_from_smile(
             self.merchant_id, email, fulfillment.coupon(), probably_new=new
         )
         self._wrote()
