@@ -95,7 +95,7 @@ def test_smile_failure_rate_reads_the_metric_the_client_prints() -> None:
     assert {s["MetricName"] for s in stats} == {"SmileRequests"}
     outcomes = {d["Value"] for s in stats for d in s["Dimensions"] if d["Name"] == "Outcome"}
     assert outcomes == {"ok", "failed", "client_error"}  # every Outcome the client counts
-    source = (ROOT / "layers/shared/customer_hub/smile/client.py").read_text(encoding="utf-8")
+    source = (ROOT / "layers/shared/customer_hub/smile/transport.py").read_text(encoding="utf-8")
     for outcome in outcomes:
         assert f'"{outcome}"' in source
 
