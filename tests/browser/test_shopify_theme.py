@@ -232,6 +232,9 @@ def test_the_launcher_appears_when_the_hub_is_live(
     page: Any, hub: dict[str, Any], demo: dict[str, Any]
 ) -> None:
     _theme_page(page, hub, merchant_id=demo["merchant_id"], secret=None, customer=None)
+    # The launcher appears once the hub's status has been read (an async request after load):
+    # wait for it, within the context's default timeout, rather than look once.
+    page.locator("customer-hub .launcher").wait_for(state="visible")
     assert page.locator("customer-hub .launcher").is_visible()
 
 
