@@ -278,9 +278,12 @@ class Table:
             kwargs["ClientRequestToken"] = token
         self._client.transact_write_items(**kwargs)
 
-    def transact_write_if(self, operations: list[dict[str, Any]]) -> bool:
-        """TransactWriteItems; False when it was cancelled (a condition failed)."""
-        return _succeeded(lambda: self.transact_write(operations), "TransactionCanceledException")
+    def transact_write_if(self, operations: list[dict[str, Any]], token: str | None = None) -> bool:
+        """TransactWriteItems (`token` as in `transact_write`); False when it was cancelled (a
+        condition failed)."""
+        return _succeeded(
+            lambda: self.transact_write(operations, token=token), "TransactionCanceledException"
+        )
 
 
 def backoff(attempt: int) -> None:

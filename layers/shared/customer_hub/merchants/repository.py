@@ -71,13 +71,7 @@ class DynamoMerchants:
             for item in (profile, api_key_item)
         ]
         # The token makes a retried transaction (e.g. after a read timeout) a no-op.
-        try:
-            table.transact_write(operations, token=token)
-        except ClientError as exc:
-            if failed_because(exc, "TransactionCanceledException"):
-                return False
-            raise
-        return True
+        return table.transact_write_if(operations, token=token)
 
     def change(
         self,
