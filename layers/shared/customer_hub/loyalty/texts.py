@@ -14,6 +14,7 @@ which the merchant never wrote) is replaced by the shopper's word with every CLD
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import cache
 from typing import Literal
 
 from babel import Locale
@@ -84,6 +85,7 @@ def negotiate(accept_language: str | None) -> Language:
     return DEFAULT_LANGUAGE
 
 
+@cache  # three languages; parsed once per container, not on every text of every view
 def _locale(language: Language) -> Locale:
     return Locale.parse(_BABEL_LOCALE[language])
 
@@ -94,7 +96,7 @@ def plural_category(language: Language, count: int | float | Decimal) -> str:
 
 
 def number(language: Language, value: int | float | Decimal) -> str:
-    return str(format_decimal(value, locale=_BABEL_LOCALE[language]))
+    return str(format_decimal(value, locale=_locale(language)))
 
 
 def points(language: Language, count: int | float, label: PointsLabel) -> str:
