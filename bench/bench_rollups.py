@@ -479,9 +479,10 @@ def run(count: int) -> str:
                 [[f"{d} days", f"{v:,}", r, f"{b:,}", f"{ms:.1f}"] for d, v, r, b, ms in reads],
             ),
             "",
-            "One BatchGetItem of the aligned blocks (1, 2, 4 … 256 days) that tile the range; "
-            "the cost depends on the number of blocks (≤ 16 for 366 days) and on the accounts, "
-            "never on the number of events.",
+            "One GetItem of the totals (how many account shards exist; the dashboard has read "
+            "it already and passes it on) and one BatchGetItem of the aligned blocks (1, 2, 4 … "
+            "256 days) that tile the range, every shard of each; the cost depends on the number "
+            "of blocks (≤ 16 for 366 days) and on the accounts, never on the number of events.",
         ]
     )
     return body
