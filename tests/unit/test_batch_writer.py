@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from customer_hub.infra import store
+from customer_hub.infra import retries, store
 from customer_hub.infra.store import Table, serialize
 
 
@@ -41,8 +41,8 @@ class ThrottledClient:
 @pytest.fixture
 def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     slept: list[float] = []
-    monkeypatch.setattr(store.time, "sleep", slept.append)
-    monkeypatch.setattr(store.random, "random", lambda: 1.0)
+    monkeypatch.setattr(retries.time, "sleep", slept.append)
+    monkeypatch.setattr(retries.random, "random", lambda: 1.0)
     return slept
 
 
@@ -80,8 +80,8 @@ def test_the_wait_is_capped_and_jittered(
     sleeps: list[float], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for attempt in (0, 5, 6, 30):
-        store.backoff(attempt)
+        retries.backoff(attempt)
     assert sleeps == [0.01, 0.32, 0.5, 0.5]
-    monkeypatch.setattr(store.random, "random", lambda: 0.25)
-    store.backoff(3)
+    monkeypatch.setattr(retries.random, "random", lambda: 0.25)
+    retries.backoff(3)
     assert sleeps[-1] == pytest.approx(0.02)
