@@ -5,14 +5,13 @@ keep exactly what DynamoDB's conditions and expressions do."""
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 import pytest
 
 from customer_hub.loyalty.coupon_memory import MemoryCoupons
 from customer_hub.loyalty.coupon_store import CouponStore, DynamoCoupons
 from customer_hub.loyalty.keys import email_pk, shopper_pk
-from customer_hub.loyalty.models import CouponRecord
+from tests.support.coupons import coupon_record
 
 
 @pytest.fixture(params=["dynamodb", "memory"])
@@ -29,29 +28,18 @@ def merchant() -> str:
     return f"m_{uuid.uuid4().hex[:16]}"
 
 
-def _coupon(**fields: Any) -> CouponRecord:
-    return CouponRecord.model_validate(
-        {
-            "fulfillment_id": 7,
-            "smile_customer_id": 70,
-            "name": "$5 off",
-            "code": "HUB-7",
-            "updated_at": "2026-11-23T12:00:00Z",
-            **fields,
-        }
-    )
-
-
 def test_a_save_never_goes_backwards_and_keeps_unnamed_hub_fields(
     coupons: CouponStore, merchant: str
 ) -> None:
     pk = email_pk(merchant, "a@example.com")
     assert coupons.find(pk, 7) is None
-    assert coupons.save_if_newer(pk, _coupon(applied_at="2026-11-23T12:01:00Z"))
+    assert coupons.save_if_newer(pk, coupon_record(applied_at="2026-11-23T12:01:00Z"))
 
-    newer = _coupon(name="$5 off!", updated_at="2026-11-23T13:00:00Z")
+    newer = coupon_record(name="$5 off!", updated_at="2026-11-23T13:00:00Z")
     assert coupons.save_if_newer(pk, newer)
-    assert not coupons.save_if_newer(pk, _coupon(name="old", updated_at="2026-11-23T11:00:00Z"))
+    assert not coupons.save_if_newer(
+        pk, coupon_record(name="old", updated_at="2026-11-23T11:00:00Z")
+    )
 
     stored = coupons.find(pk, 7)
     assert stored == newer.model_copy(update={"applied_at": "2026-11-23T12:01:00Z"})
@@ -59,11 +47,11 @@ def test_a_save_never_goes_backwards_and_keeps_unnamed_hub_fields(
     assert coupons.find(email_pk(merchant, "b@example.com"), 7) is None
 
 
-def test_create_writes_only_a_new_coupon(coupons: CouponStore, merchant: str) -> None:
+def test_create_writes_only_a_newcoupon_record(coupons: CouponStore, merchant: str) -> None:
     pk = email_pk(merchant, "a@example.com")
-    assert coupons.create(pk, _coupon())
-    assert not coupons.create(pk, _coupon(name="again"))
-    assert coupons.find(pk, 7) == _coupon()
+    assert coupons.create(pk, coupon_record())
+    assert not coupons.create(pk, coupon_record(name="again"))
+    assert coupons.find(pk, 7) == coupon_record()
 
 
 def test_a_merge_writes_smile_fields_only_never_backwards(
@@ -71,21 +59,21 @@ def test_a_merge_writes_smile_fields_only_never_backwards(
 ) -> None:
     pk = email_pk(merchant, "a@example.com")
     hub = {"shopify_customer_id": "55", "applied_at": "2026-11-23T12:01:00Z"}
-    coupons.save_if_newer(pk, _coupon(image_url="https://img.example.com/a.png", **hub))
+    coupons.save_if_newer(pk, coupon_record(image_url="https://img.example.com/a.png", **hub))
 
-    smile = _coupon(code="HUB-7B", usage_status="used", updated_at="2026-11-23T14:00:00Z")
+    smile = coupon_record(code="HUB-7B", usage_status="used", updated_at="2026-11-23T14:00:00Z")
     merged = coupons.merge_smile_fields(pk, smile)
 
     assert merged == smile.model_copy(update=hub)  # image_url removed: Smile has none now
     assert coupons.find(pk, 7) == merged
-    assert coupons.merge_smile_fields(pk, _coupon(updated_at="2026-11-23T13:00:00Z")) is None
+    assert coupons.merge_smile_fields(pk, coupon_record(updated_at="2026-11-23T13:00:00Z")) is None
     assert coupons.find(pk, 7) == merged
 
-    fresh = coupons.merge_smile_fields(shopper_pk(merchant, "55"), _coupon())
-    assert fresh == _coupon()  # a merge into an empty partition creates the coupon
+    fresh = coupons.merge_smile_fields(shopper_pk(merchant, "55"), coupon_record())
+    assert fresh == coupon_record()  # a merge into an empty partition creates the coupon
 
 
-def test_bind_and_mark_used_change_only_a_stored_coupon(
+def test_bind_and_mark_used_change_only_a_storedcoupon_record(
     coupons: CouponStore, merchant: str
 ) -> None:
     pk = email_pk(merchant, "a@example.com")
@@ -94,7 +82,7 @@ def test_bind_and_mark_used_change_only_a_stored_coupon(
     assert not coupons.mark_used(pk, 7, "order-1", "2026-11-23T12:10:00Z")
     assert coupons.find(pk, 7) is None
 
-    coupons.create(pk, _coupon(updated_at="2026-11-23T15:00:00Z"))
+    coupons.create(pk, coupon_record(updated_at="2026-11-23T15:00:00Z"))
     assert coupons.bind(pk, 7, bound)  # whatever the stored updated_at
     assert coupons.mark_used(pk, 7, "order-1", "2026-11-23T12:10:00Z")
     assert coupons.mark_used(pk, 7, "order-2", "2026-11-23T12:20:00Z")
@@ -106,16 +94,18 @@ def test_bind_and_mark_used_change_only_a_stored_coupon(
 
 
 def test_codes_are_indexed_case_insensitively(coupons: CouponStore, merchant: str) -> None:
-    coupons.index_code(merchant, " A@Example.com", _coupon(code="hub-7"), None)
-    coupons.index_code(merchant, "b@example.com", _coupon(fulfillment_id=8, code="HUB-7"), "55")
-    coupons.index_code(merchant, "c@example.com", _coupon(fulfillment_id=9, code=None), "56")
+    coupons.index_code(merchant, " A@Example.com", coupon_record(code="hub-7"), None)
+    coupons.index_code(
+        merchant, "b@example.com", coupon_record(fulfillment_id=8, code="HUB-7"), "55"
+    )
+    coupons.index_code(merchant, "c@example.com", coupon_record(fulfillment_id=9, code=None), "56")
 
     references = sorted(coupons.code_references(merchant, "Hub-7 "), key=lambda r: r["email"])
     assert [{k: r[k] for k in r if k not in ("pk", "sk")} for r in references] == [
         {"email": "a@example.com", "fulfillment_id": 7},
         {"email": "b@example.com", "fulfillment_id": 8, "shopify_customer_id": "55"},
     ]
-    coupons.index_code(merchant, "a@example.com", _coupon(code="HUB-7"), "57")
+    coupons.index_code(merchant, "a@example.com", coupon_record(code="HUB-7"), "57")
     shoppers = {r.get("shopify_customer_id") for r in coupons.code_references(merchant, "HUB-7")}
     assert shoppers == {"57", "55"}
     assert coupons.code_references(merchant, "OTHER") == []
@@ -124,9 +114,9 @@ def test_codes_are_indexed_case_insensitively(coupons: CouponStore, merchant: st
 def test_a_partition_lists_its_coupons(coupons: CouponStore, merchant: str) -> None:
     pk = shopper_pk(merchant, "55")
     for fulfillment_id in (3, 12):
-        coupons.save_if_newer(pk, _coupon(fulfillment_id=fulfillment_id))
-    coupons.save_if_newer(shopper_pk(merchant, "56"), _coupon(fulfillment_id=4))
+        coupons.save_if_newer(pk, coupon_record(fulfillment_id=fulfillment_id))
+    coupons.save_if_newer(shopper_pk(merchant, "56"), coupon_record(fulfillment_id=4))
 
     listed = sorted(coupons.partition(pk), key=lambda c: c.fulfillment_id)
-    assert listed == [_coupon(fulfillment_id=3), _coupon(fulfillment_id=12)]
+    assert listed == [coupon_record(fulfillment_id=3), coupon_record(fulfillment_id=12)]
     assert coupons.partition(shopper_pk(merchant, "57")) == []

@@ -6,7 +6,6 @@ fake keeps DynamoDB's conditions (`tests/integration/test_coupon_store.py`)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 
@@ -16,8 +15,8 @@ from customer_hub.loyalty.coupon_memory import MemoryCoupons
 from customer_hub.loyalty.coupon_sync import merge_coupon_from_smile
 from customer_hub.loyalty.coupon_writes import save_coupon, shopper_coupons
 from customer_hub.loyalty.keys import email_pk, shopper_pk
-from customer_hub.loyalty.models import CouponRecord
 from customer_hub.shoppers.coupons import coupon_status, mark_applied, mark_used_by_order
+from tests.support.coupons import coupon_record
 
 M = "m_0123456789abcdef"
 EMAIL = "ann@example.com"
@@ -33,24 +32,11 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> MemoryCoupons:
     return store
 
 
-def _coupon(**fields: Any) -> CouponRecord:
-    return CouponRecord.model_validate(
-        {
-            "fulfillment_id": 7,
-            "smile_customer_id": 70,
-            "name": "$5 off",
-            "code": "HUB-7",
-            "updated_at": "2026-11-23T11:00:00Z",
-            **fields,
-        }
-    )
-
-
 def test_a_saved_coupon_lives_under_the_email_and_the_shopper_and_is_indexed(
     fake: MemoryCoupons,
 ) -> None:
     assert shopper_coupons(M, "55") == []  # cached now …
-    coupon = _coupon(shopify_customer_id="55")
+    coupon = coupon_record(shopify_customer_id="55")
     assert save_coupon(M, " Ann@Example.com", coupon)
 
     assert fake.find(email_pk(M, EMAIL), 7) == coupon
@@ -61,18 +47,18 @@ def test_a_saved_coupon_lives_under_the_email_and_the_shopper_and_is_indexed(
 
 
 def test_an_older_copy_is_ignored_and_not_indexed_again(fake: MemoryCoupons) -> None:
-    save_coupon(M, EMAIL, _coupon(updated_at="2026-11-23T11:30:00Z"))
-    stale = _coupon(code="OLD-7", name="old")
+    save_coupon(M, EMAIL, coupon_record(updated_at="2026-11-23T11:30:00Z"))
+    stale = coupon_record(code="OLD-7", name="old")
     assert not save_coupon(M, EMAIL, stale)
-    assert fake.find(email_pk(M, EMAIL), 7) == _coupon(updated_at="2026-11-23T11:30:00Z")
+    assert fake.find(email_pk(M, EMAIL), 7) == coupon_record(updated_at="2026-11-23T11:30:00Z")
     assert fake.code_references(M, "OLD-7") == []
 
 
 def test_applying_binds_the_coupon_and_starts_its_cart_window(fake: MemoryCoupons) -> None:
     # A sync stored a newer Smile answer first: the save keeps it, the bind still marks it.
-    fake.create(email_pk(M, EMAIL), _coupon(updated_at="2026-11-23T11:59:00Z"))
+    fake.create(email_pk(M, EMAIL), coupon_record(updated_at="2026-11-23T11:59:00Z"))
 
-    applied = mark_applied(M, EMAIL, "55", _coupon())
+    applied = mark_applied(M, EMAIL, "55", coupon_record())
 
     assert (applied.applied_at, applied.shopify_customer_id) == ("2026-11-23T12:00:00Z", "55")
     stored = fake.find(email_pk(M, EMAIL), 7)
@@ -83,8 +69,8 @@ def test_applying_binds_the_coupon_and_starts_its_cart_window(fake: MemoryCoupon
 
 
 def test_an_order_using_the_code_marks_every_copy_used(fake: MemoryCoupons) -> None:
-    mark_applied(M, EMAIL, "55", _coupon())
-    save_coupon(M, "bob@example.com", _coupon(fulfillment_id=8, smile_customer_id=80))
+    mark_applied(M, EMAIL, "55", coupon_record())
+    save_coupon(M, "bob@example.com", coupon_record(fulfillment_id=8, smile_customer_id=80))
 
     marked = mark_used_by_order(M, "hub-7", "order-1", "2026-11-23T12:30:00Z")
 
@@ -103,8 +89,8 @@ def test_an_order_using_the_code_marks_every_copy_used(fake: MemoryCoupons) -> N
 def test_a_sync_merge_keeps_the_hub_fields_and_updates_the_shoppers_copy(
     fake: MemoryCoupons,
 ) -> None:
-    mark_applied(M, EMAIL, "55", _coupon())
-    used = _coupon(usage_status="used", updated_at="2026-11-23T12:10:00Z")
+    mark_applied(M, EMAIL, "55", coupon_record())
+    used = coupon_record(usage_status="used", updated_at="2026-11-23T12:10:00Z")
 
     assert merge_coupon_from_smile(M, EMAIL, used)
 
@@ -112,14 +98,14 @@ def test_a_sync_merge_keeps_the_hub_fields_and_updates_the_shoppers_copy(
         stored = fake.find(pk, 7)
         assert stored is not None and stored.usage_status == "used"
         assert (stored.applied_at, stored.shopify_customer_id) == ("2026-11-23T12:00:00Z", "55")
-    assert not merge_coupon_from_smile(M, EMAIL, _coupon(name="older"))
+    assert not merge_coupon_from_smile(M, EMAIL, coupon_record(name="older"))
 
 
 def test_a_new_fulfillment_is_created_in_one_write(fake: MemoryCoupons) -> None:
-    assert merge_coupon_from_smile(M, EMAIL, _coupon(), probably_new=True)
-    assert fake.find(email_pk(M, EMAIL), 7) == _coupon()
+    assert merge_coupon_from_smile(M, EMAIL, coupon_record(), probably_new=True)
+    assert fake.find(email_pk(M, EMAIL), 7) == coupon_record()
     assert fake.code_references(M, "HUB-7") == [{"email": EMAIL, "fulfillment_id": 7}]
     # Not new after all: the merge path, never backwards.
     assert not merge_coupon_from_smile(
-        M, EMAIL, _coupon(updated_at="2026-11-23T10:00:00Z"), probably_new=True
+        M, EMAIL, coupon_record(updated_at="2026-11-23T10:00:00Z"), probably_new=True
     )

@@ -1,7 +1,7 @@
-"""DynamoDB refusals and retries: what an error means (`failed_because`,
-`is_condition_failed`, `cancellation_reasons`), the backoff, the one loop for batch requests
-(`until_processed`) and the one writer of transactions (`transact`). `customer_hub.infra.store`
-uses them; nothing here builds a client."""
+"""DynamoDB refusals and retries: what an error means (`failed_because`, `is_condition_failed`,
+`unless_condition_failed`, `cancellation_reasons`), the backoff, the one loop for batch
+requests (`until_processed`) and the one writer of transactions (`transact`).
+`customer_hub.infra.store` uses them; nothing here builds a client."""
 
 from __future__ import annotations
 
@@ -46,6 +46,16 @@ def is_condition_failed(exc: BaseException) -> bool:
     if failed_because(exc, "ConditionalCheckFailedException"):
         return True
     return "ConditionalCheckFailed" in cancellation_reasons(exc)
+
+
+def unless_condition_failed[T](write: Callable[[], T]) -> T | None:
+    """What the write returns; None when DynamoDB refused it for its condition."""
+    try:
+        return write()
+    except ClientError as exc:
+        if is_condition_failed(exc):
+            return None
+        raise
 
 
 def cancellation_reasons(exc: ClientError) -> list[str]:

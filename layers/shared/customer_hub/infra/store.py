@@ -21,6 +21,7 @@ from customer_hub.infra.retries import (
 from customer_hub.infra.retries import failed_because as failed_because
 from customer_hub.infra.retries import is_condition_failed as is_condition_failed
 from customer_hub.infra.retries import transact, until_processed
+from customer_hub.infra.retries import unless_condition_failed as unless_condition_failed
 
 BATCH_GET_KEYS = 100
 BATCH_WRITE_ITEMS = 25
@@ -159,26 +160,6 @@ class Table:
         return _succeeded(
             lambda: self.update(pk, sk, expression, values=values, names=names, condition=condition)
         )
-
-    def update_new_if(
-        self,
-        pk: str,
-        sk: str,
-        expression: str,
-        condition: str,
-        *,
-        values: Mapping[str, Any] | None = None,
-        names: Mapping[str, str] | None = None,
-    ) -> dict[str, Any] | None:
-        """A conditional UpdateItem; the item after it, or None when the condition failed."""
-        try:
-            return self.update(
-                pk, sk, expression, values, names, condition=condition, return_values="ALL_NEW"
-            )
-        except ClientError as exc:
-            if is_condition_failed(exc):
-                return None
-            raise
 
     def update(
         self,

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from customer_hub.infra.config import config
-from customer_hub.infra.store import Table, key, serialize_value
+from customer_hub.infra.store import Table, key, serialize_value, unless_condition_failed
 from customer_hub.loyalty.keys import COUPON_PREFIX, code_pk, coupon_sk
 from customer_hub.loyalty.models import CouponRecord
 
@@ -150,13 +150,16 @@ class DynamoCoupons:
     def merge_smile_fields(self, pk: str, coupon: CouponRecord) -> CouponRecord | None:
         expression, values, names = _merge_update(coupon)
         sk = coupon_sk(coupon.fulfillment_id)
-        stored = self.table.update_new_if(
-            pk,
-            sk,
-            expression,
-            "attribute_not_exists(pk) OR #updated <= :updated",
-            values=values,
-            names=names,
+        stored = unless_condition_failed(
+            lambda: self.table.update(
+                pk,
+                sk,
+                expression,
+                values,
+                names,
+                condition="attribute_not_exists(pk) OR #updated <= :updated",
+                return_values="ALL_NEW",
+            )
         )
         return CouponRecord.model_validate(stored) if stored is not None else None
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from botocore.exceptions import ClientError
 
@@ -67,6 +67,27 @@ class KeyStore(Protocol):
         ...
 
 
+def _update(
+    table: Table,
+    item: tuple[str, str],
+    expression: str,
+    condition: str,
+    names: dict[str, str],
+    values: dict[str, Any],
+) -> dict[str, Any]:
+    """A conditional UpdateItem as a TransactWriteItems operation."""
+    return {
+        "Update": {
+            "TableName": table.name,
+            "Key": key(*item),
+            "UpdateExpression": expression,
+            "ConditionExpression": condition,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": {k: serialize_value(v) for k, v in values.items()},
+        }
+    }
+
+
 class DynamoKeys:
     @property
     def table(self) -> Table:
@@ -100,33 +121,22 @@ class DynamoKeys:
                     "ConditionExpression": "attribute_not_exists(pk)",
                 }
             },
-            {
-                "Update": {
-                    "TableName": table.name,
-                    "Key": key(key_pk(old_hash), API_KEY_SK),
-                    "UpdateExpression": "SET #until = :until, expires_at = :ttl",
-                    "ConditionExpression": "merchant_id = :m AND attribute_not_exists(#until)",
-                    "ExpressionAttributeNames": {"#until": VALID_UNTIL},
-                    "ExpressionAttributeValues": {
-                        ":until": serialize_value(until),
-                        ":ttl": serialize_value(ttl),
-                        ":m": serialize_value(merchant_id),
-                    },
-                }
-            },
-            {
-                "Update": {
-                    "TableName": table.name,
-                    "Key": key(_profile_pk(merchant_id), PROFILE_SK),
-                    "UpdateExpression": "SET #hash = :new",
-                    "ConditionExpression": "attribute_not_exists(#hash) OR #hash = :old",
-                    "ExpressionAttributeNames": {"#hash": API_KEY_HASH},
-                    "ExpressionAttributeValues": {
-                        ":new": serialize_value(new_hash),
-                        ":old": serialize_value(old_hash),
-                    },
-                }
-            },
+            _update(
+                table,
+                (key_pk(old_hash), API_KEY_SK),
+                "SET #until = :until, expires_at = :ttl",
+                "merchant_id = :m AND attribute_not_exists(#until)",
+                {"#until": VALID_UNTIL},
+                {":until": until, ":ttl": ttl, ":m": merchant_id},
+            ),
+            _update(
+                table,
+                (_profile_pk(merchant_id), PROFILE_SK),
+                "SET #hash = :new",
+                "attribute_not_exists(#hash) OR #hash = :old",
+                {"#hash": API_KEY_HASH},
+                {":new": new_hash, ":old": old_hash},
+            ),
         ]
         try:
             # The token makes a retried rotation (e.g. after a read timeout) a no-op.
