@@ -1,13 +1,20 @@
-"""The one loop for DynamoDB batch requests: unprocessed items and keys are sent again, after
-an exponential backoff with jitter, until none is left."""
+"""DynamoDB writes with backoff (`customer_hub.infra.retries`), on fake clients:
+
+- the one loop for batch requests: unprocessed items and keys are sent again, after an
+  exponential backoff with jitter, until none is left;
+- the one writer of transactions (`transact`, behind `Table.transact_write` /
+  `transact_write_if`): a transaction cancelled by a conflict or by throttling is sent again
+  after a jittered backoff with the same ClientRequestToken; one cancelled by a failed condition
+  is not; the path without a conflict is one request."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
-from customer_hub.infra import store
+from customer_hub.infra import retries, store
 from customer_hub.infra.store import Table, serialize
 
 
@@ -41,12 +48,12 @@ class ThrottledClient:
 @pytest.fixture
 def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     slept: list[float] = []
-    monkeypatch.setattr(store.time, "sleep", slept.append)
-    monkeypatch.setattr(store.random, "random", lambda: 1.0)
+    monkeypatch.setattr(retries.time, "sleep", slept.append)
+    monkeypatch.setattr(retries.random, "random", lambda: 1.0)
     return slept
 
 
-def _table(monkeypatch: pytest.MonkeyPatch, fake: ThrottledClient) -> Table:
+def _table(monkeypatch: pytest.MonkeyPatch, fake: object) -> Table:
     monkeypatch.setattr(store, "client", lambda _service: fake)
     return Table("metrics")
 
@@ -80,8 +87,105 @@ def test_the_wait_is_capped_and_jittered(
     sleeps: list[float], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for attempt in (0, 5, 6, 30):
-        store.backoff(attempt)
+        retries.backoff(attempt)
     assert sleeps == [0.01, 0.32, 0.5, 0.5]
-    monkeypatch.setattr(store.random, "random", lambda: 0.25)
-    store.backoff(3)
+    monkeypatch.setattr(retries.random, "random", lambda: 0.25)
+    retries.backoff(3)
     assert sleeps[-1] == pytest.approx(0.02)
+
+
+# ------------------------------------------------------------------ transactions
+OPERATIONS = [{"Put": {"TableName": "data", "Item": {"pk": {"S": "P"}, "sk": {"S": "S"}}}}]
+
+
+def _cancelled(*reasons: str) -> ClientError:
+    response: Any = {
+        "Error": {"Code": "TransactionCanceledException", "Message": "cancelled"},
+        "CancellationReasons": [{"Code": code} for code in reasons],
+    }
+    return ClientError(response, "TransactWriteItems")
+
+
+def _error(code: str) -> ClientError:
+    return ClientError({"Error": {"Code": code, "Message": code}}, "TransactWriteItems")
+
+
+class FailingClient:
+    """Raises the given errors, one a request, then accepts every request."""
+
+    def __init__(self, *errors: ClientError) -> None:
+        self.errors = list(errors)
+        self.requests: list[dict[str, Any]] = []
+
+    def transact_write_items(self, **request: Any) -> dict[str, Any]:
+        self.requests.append(request)
+        if self.errors:
+            raise self.errors.pop(0)
+        return {}
+
+    @property
+    def tokens(self) -> set[str]:
+        return {str(r["ClientRequestToken"]) for r in self.requests}
+
+
+def test_without_a_conflict_a_transaction_is_one_request(
+    monkeypatch: pytest.MonkeyPatch, sleeps: list[float]
+) -> None:
+    fake = FailingClient()
+    assert _table(monkeypatch, fake).transact_write_if(OPERATIONS, token="merchant-1")
+    assert fake.requests == [{"TransactItems": OPERATIONS, "ClientRequestToken": "merchant-1"}]
+    assert sleeps == []
+
+
+def test_conflicts_and_throttling_are_retried_with_one_token(
+    monkeypatch: pytest.MonkeyPatch, sleeps: list[float]
+) -> None:
+    fake = FailingClient(
+        _cancelled("None", "TransactionConflict"),
+        _cancelled("ThrottlingError", "None"),
+        _error("ProvisionedThroughputExceededException"),
+    )
+    _table(monkeypatch, fake).transact_write(OPERATIONS)
+    assert len(fake.requests) == 4
+    assert len(fake.tokens) == 1  # generated once: a retry of a committed attempt is a no-op
+    assert sleeps == [0.01, 0.02, 0.04]
+
+
+def test_a_failed_condition_is_never_retried(
+    monkeypatch: pytest.MonkeyPatch, sleeps: list[float]
+) -> None:
+    fake = FailingClient(_cancelled("ConditionalCheckFailed", "TransactionConflict"))
+    assert not _table(monkeypatch, fake).transact_write_if(OPERATIONS, token="t")
+    assert len(fake.requests) == 1 and sleeps == []
+
+    fake = FailingClient(_cancelled("ConditionalCheckFailed"))
+    with pytest.raises(ClientError) as raised:
+        _table(monkeypatch, fake).transact_write(OPERATIONS)
+    assert store.is_condition_failed(raised.value)
+    assert store.cancellation_reasons(raised.value) == ["ConditionalCheckFailed"]
+
+
+def test_other_errors_are_not_retried(monkeypatch: pytest.MonkeyPatch, sleeps: list[float]) -> None:
+    fake = FailingClient(_error("ValidationException"), _cancelled("ValidationError"))
+    table = _table(monkeypatch, fake)
+    with pytest.raises(ClientError):
+        table.transact_write(OPERATIONS)
+    assert not table.transact_write_if(OPERATIONS)  # cancelled, for a reason no retry cures
+    assert len(fake.requests) == 2 and sleeps == []
+
+
+def test_the_retries_end_and_the_last_answer_counts(
+    monkeypatch: pytest.MonkeyPatch, sleeps: list[float]
+) -> None:
+    conflicts = [_cancelled("TransactionConflict")] * retries.TRANSACTION_ATTEMPTS
+    fake = FailingClient(*conflicts)
+    assert not _table(monkeypatch, fake).transact_write_if(OPERATIONS, token="t")
+    assert len(fake.requests) == retries.TRANSACTION_ATTEMPTS
+    assert fake.tokens == {"t"}
+    assert sleeps == [0.01, 0.02, 0.04]
+
+    fake = FailingClient(*conflicts)
+    with pytest.raises(ClientError) as raised:
+        _table(monkeypatch, fake).transact_write(OPERATIONS)
+    assert store.cancellation_reasons(raised.value) == ["TransactionConflict"]
+    assert not store.is_condition_failed(raised.value)

@@ -6,8 +6,6 @@ Python values; numbers come back as int when integral (money is always integer m
 
 from __future__ import annotations
 
-import random
-import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from decimal import Decimal
 from typing import Any
@@ -16,11 +14,17 @@ from boto3.dynamodb.types import Binary, TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from customer_hub.infra.aws import client
+from customer_hub.infra.retries import backoff as backoff
+from customer_hub.infra.retries import (
+    cancellation_reasons as cancellation_reasons,
+)
+from customer_hub.infra.retries import failed_because as failed_because
+from customer_hub.infra.retries import is_condition_failed as is_condition_failed
+from customer_hub.infra.retries import transact, until_processed
+from customer_hub.infra.retries import unless_condition_failed as unless_condition_failed
 
 BATCH_GET_KEYS = 100
 BATCH_WRITE_ITEMS = 25
-BACKOFF_BASE = 0.01  # seconds: 10, 20, 40 … ms, capped, times a random factor (full jitter)
-BACKOFF_CAP = 0.5
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -65,12 +69,6 @@ def deserialize(item: Mapping[str, Any]) -> dict[str, Any]:
 
 def key(pk: str, sk: str) -> dict[str, Any]:
     return {"pk": {"S": pk}, "sk": {"S": sk}}
-
-
-def failed_because(exc: ClientError, code: str) -> bool:
-    """Whether DynamoDB refused the request with this error code (e.g.
-    `ConditionalCheckFailedException`, `TransactionCanceledException`)."""
-    return bool(exc.response.get("Error", {}).get("Code") == code)
 
 
 def set_fields(fields: Mapping[str, Any]) -> tuple[list[str], dict[str, Any], dict[str, str]]:
@@ -270,38 +268,25 @@ class Table:
         response = self._client.batch_write_item(RequestItems=request)
         return dict(response.get("UnprocessedItems") or {})
 
+    def write(self, operation: str, request: Mapping[str, Any]) -> dict[str, Any]:
+        """One PutItem / DeleteItem / UpdateItem (`operation` "Put", "Delete" or "Update") from
+        the parameters a TransactWriteItems operation of that name takes; the attributes
+        DynamoDB returned. A failed condition raises (see `is_condition_failed`)."""
+        send = {
+            "Put": self._client.put_item,
+            "Delete": self._client.delete_item,
+            "Update": self._client.update_item,
+        }[operation]
+        return deserialize(send(**request).get("Attributes") or {})
+
     def transact_write(self, operations: list[dict[str, Any]], token: str | None = None) -> None:
-        """TransactWriteItems; with `token` (ClientRequestToken) a retry within 10 minutes is
-        idempotent."""
-        kwargs: dict[str, Any] = {"TransactItems": operations}
-        if token:
-            kwargs["ClientRequestToken"] = token
-        self._client.transact_write_items(**kwargs)
+        """TransactWriteItems through `transact` (retried with backoff on conflicts and
+        throttling, one ClientRequestToken for all attempts: `token`, else a new one)."""
+        transact(self._client.transact_write_items, operations, token)
 
     def transact_write_if(self, operations: list[dict[str, Any]], token: str | None = None) -> bool:
-        """TransactWriteItems (`token` as in `transact_write`); False when it was cancelled (a
-        condition failed)."""
+        """`transact_write`; False when it was cancelled (a condition failed, or the retries
+        for conflicts ran out)."""
         return _succeeded(
             lambda: self.transact_write(operations, token=token), "TransactionCanceledException"
         )
-
-
-def backoff(attempt: int) -> None:
-    """Sleep before attempt `attempt + 1`: exponential, capped, with full jitter."""
-    time.sleep(min(BACKOFF_CAP, BACKOFF_BASE * (2**attempt)) * random.random())
-
-
-def until_processed(
-    request: dict[str, Any], send: Callable[[dict[str, Any]], dict[str, Any]]
-) -> int:
-    """The one loop for DynamoDB batch requests: send, then send what came back unprocessed
-    (DynamoDB's answer under throttling) after an exponential backoff with jitter, until
-    nothing is left. Every item is sent until accepted: a batch never drops one. Returns the
-    requests sent."""
-    attempt = 0
-    while request:
-        request = send(request)
-        attempt += 1
-        if request:
-            backoff(attempt - 1)
-    return attempt

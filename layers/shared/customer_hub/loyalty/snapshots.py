@@ -1,4 +1,7 @@
-"""Snapshots of Smile.io data that storefront reads serve without calling Smile.
+"""Snapshots of Smile.io data that storefront reads serve without calling Smile: the store of
+the program, customers and lookups, and the one read of a shopper (`load_shopper`). The pieces
+live beside it and are imported from here too: keys (`customer_hub.loyalty.keys`), models
+(`models`, `customers`), coupon writes (`coupon_writes` over the `coupon_store` port).
 
 Written by the sync (and by redemptions); read by the storefront routes. Layout in the data
 table, every key scoped to one merchant:
@@ -33,121 +36,92 @@ stored one is ignored.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from typing import Any, Literal
-
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from customer_hub.infra.config import config
 from customer_hub.infra.lru import ExpiringLru, Missing
 from customer_hub.infra.store import Table
-from customer_hub.loyalty.models import (
-    CouponRecord as CouponRecord,
+from customer_hub.loyalty.coupon_writes import (
+    SHOPPER_CACHE_SECONDS,
+    bind_coupon,
+    forget_shoppers,
+    index_coupon_code,
+    save_coupon,
+    shopper_coupons,
+)
+from customer_hub.loyalty.customers import (
+    HOLD_MAX_SECONDS,
+    HOLD_OUTCOME_FINAL_SECONDS,
+    CustomerSnapshot,
+    choose_customer,
+    live_holds,
+)
+from customer_hub.loyalty.keys import (
+    LOOKUP_SK,
+    PROGRAM_SK,
+    code_pk,
+    email_pk,
+    shopper_pk,
 )
 from customer_hub.loyalty.models import (
-    EarningRule as EarningRule,
-)
-from customer_hub.loyalty.models import (
-    FixedValue as FixedValue,
-)
-from customer_hub.loyalty.models import (
-    PointsLabel as PointsLabel,
-)
-from customer_hub.loyalty.models import (
-    PointsProduct as PointsProduct,
-)
-from customer_hub.loyalty.models import (
-    Program as Program,
-)
-from customer_hub.loyalty.models import (
-    Reward as Reward,
-)
-from customer_hub.loyalty.models import (
-    RewardValue as RewardValue,
-)
-from customer_hub.loyalty.models import (
-    SmileModel as SmileModel,
-)
-from customer_hub.loyalty.models import (
-    VariableValue as VariableValue,
-)
-from customer_hub.loyalty.models import (
-    VipSettings as VipSettings,
-)
-from customer_hub.loyalty.models import (
-    VipStatus as VipStatus,
-)
-from customer_hub.loyalty.models import (
-    VipTier as VipTier,
+    CouponRecord,
+    EarningRule,
+    FixedValue,
+    PointsLabel,
+    PointsProduct,
+    Program,
+    Reward,
+    RewardValue,
+    SmileModel,
+    VariableValue,
+    VipSettings,
+    VipStatus,
+    VipTier,
 )
 from customer_hub.merchants.profiles import merchant_pk
 
-PROGRAM_SK = "PROGRAM"
+# The names callers import from here (the store's own, and the models and rules it stores).
+__all__ = [
+    "HOLD_MAX_SECONDS",
+    "HOLD_OUTCOME_FINAL_SECONDS",
+    "LOOKUP_SK",
+    "PROGRAM_CACHE_ENTRIES",
+    "PROGRAM_CACHE_SECONDS",
+    "PROGRAM_SK",
+    "SHOPPER_CACHE_SECONDS",
+    "CouponRecord",
+    "CustomerSnapshot",
+    "EarningRule",
+    "FixedValue",
+    "PointsLabel",
+    "PointsProduct",
+    "Program",
+    "Reward",
+    "RewardValue",
+    "ShopperView",
+    "SmileModel",
+    "VariableValue",
+    "VipSettings",
+    "VipStatus",
+    "VipTier",
+    "bind_coupon",
+    "choose_customer",
+    "code_pk",
+    "email_pk",
+    "forget_shoppers",
+    "index_coupon_code",
+    "live_holds",
+    "load_program",
+    "load_shopper",
+    "save_coupon",
+    "save_customer",
+    "save_lookup_miss",
+    "save_program",
+    "shopper_pk",
+]
+
 PROGRAM_CACHE_SECONDS = 60
 PROGRAM_CACHE_ENTRIES = 1024  # merchants per warm container; least recently used go first
-
-
-class CustomerSnapshot(SmileModel):
-    smile_customer_id: int
-    email: str
-    state: Literal["candidate", "member", "disabled"]
-    points_balance: int = 0
-    referral_url: str | None = None
-    vip_status: VipStatus | None = None
-    updated_at: str  # Smile's updated_at: the order of snapshots
-    synced_at: str  # when we last read it from Smile
-    # The redemption guard (hub-owned, never written by a snapshot write): see `live_holds`.
-    holds: dict[str, Any] = Field(default_factory=dict, exclude=True)
-    hold_version: int = Field(default=0, exclude=True)
-    # The stored balance when `points_balance` shows what is left after the live holds.
-    snapshot_balance: int | None = Field(default=None, exclude=True)
-
-    def held_points(self, now: datetime) -> int:
-        return sum(int(h["points"]) for h in live_holds(self.holds, self.synced_at, now).values())
-
-    def with_holds_applied(self, now: datetime) -> CustomerSnapshot:
-        """The shopper's view: the balance minus the points redemptions still hold."""
-        balance = (
-            self.snapshot_balance if self.snapshot_balance is not None else self.points_balance
-        )
-        return self.model_copy(
-            update={
-                "points_balance": max(0, balance - self.held_points(now)),
-                "snapshot_balance": balance,
-            }
-        )
-
-
-# A redemption's outcome at Smile is final this long after it began: the purchase request was
-# sent within the function's 15 s and Smile's answer (or our 6 s read timeout) came long before.
-# A snapshot read from Smile later than that shows whatever Smile did, so the hold stops
-# counting; a hold that is never settled is dropped after the idempotency key's 24 h.
-HOLD_OUTCOME_FINAL_SECONDS = 60
-HOLD_MAX_SECONDS = 24 * 3600
-
-
-def live_holds(holds: dict[str, Any], synced_at: str, now: datetime) -> dict[str, Any]:
-    """The holds that still count against the balance of a snapshot synced at `synced_at`."""
-    from customer_hub.infra import clock
-
-    synced = clock.parse_iso(synced_at)
-    live: dict[str, Any] = {}
-    for hold_id, hold in (holds or {}).items():
-        began = clock.parse_iso(str(hold["at"]))
-        if now - began > timedelta(seconds=HOLD_MAX_SECONDS):
-            continue
-        if synced - began > timedelta(seconds=HOLD_OUTCOME_FINAL_SECONDS):
-            continue  # this snapshot was read from Smile after the outcome was final
-        live[hold_id] = hold
-    return live
-
-
-def email_pk(merchant_id: str, email: str) -> str:
-    return f"{merchant_pk(merchant_id)}#EMAIL#{email.strip().lower()}"
-
-
-def shopper_pk(merchant_id: str, shopify_customer_id: str) -> str:
-    return f"{merchant_pk(merchant_id)}#SHOPPER#{shopify_customer_id}"
 
 
 def _data() -> Table:
@@ -176,16 +150,7 @@ def load_program(merchant_id: str, *, max_age: float = PROGRAM_CACHE_SECONDS) ->
     return program
 
 
-# ------------------------------------------------------------------ customers and coupons
-def _put_if_newer(item: dict[str, Any]) -> bool:
-    """Put unless the stored item carries a newer Smile `updated_at`. True when written."""
-    return _data().put_if(
-        item,
-        "attribute_not_exists(pk) OR updated_at <= :updated",
-        values={":updated": str(item["updated_at"])},
-    )
-
-
+# ------------------------------------------------------------------ customers and lookups
 def save_customer(merchant_id: str, snapshot: CustomerSnapshot) -> bool:
     """Write Smile's fields of the customer unless the stored copy is newer (True when written).
 
@@ -213,186 +178,10 @@ def save_customer(merchant_id: str, snapshot: CustomerSnapshot) -> bool:
     )
 
 
-# Coupon fields the hub owns (the shopper who redeemed or applied it, when, the order that used
-# it): a sync write from Smile never clears them, a hub write that names them replaces them.
-HUB_COUPON_FIELDS = ("shopify_customer_id", "applied_at", "used_in_order_id")
-
-
-def code_pk(merchant_id: str, code: str) -> str:
-    """The lookup partition of a coupon code (Shopify discount codes are case-insensitive)."""
-    return f"{merchant_pk(merchant_id)}#CODE#{code.strip().upper()}"
-
-
-def _coupon_update(coupon: CouponRecord) -> tuple[str, dict[str, Any], dict[str, str]]:
-    """SET of a coupon's fields (the hub's own only when set) and `:updated` for the guard."""
-    sets, values, names = [], {":updated": coupon.updated_at}, {}
-    for index, (name, value) in enumerate(coupon.model_dump(mode="json").items()):
-        if name in HUB_COUPON_FIELDS and value is None:
-            continue
-        names[f"#f{index}"] = name
-        values[f":v{index}"] = value
-        sets.append(f"#f{index} = :v{index}")
-    return "SET " + ", ".join(sets), values, names
-
-
-def coupon_write(pk: str, coupon: CouponRecord) -> dict[str, Any]:
-    """`_update_coupon_if_newer` as a TransactWriteItems operation."""
-    from customer_hub.infra.store import key, serialize_value
-
-    expression, values, names = _coupon_update(coupon)
-    return {
-        "Update": {
-            "TableName": _data().name,
-            "Key": key(pk, f"COUPON#{coupon.fulfillment_id}"),
-            "UpdateExpression": expression,
-            "ConditionExpression": "attribute_not_exists(pk) OR updated_at <= :updated",
-            "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": {k: serialize_value(v) for k, v in values.items()},
-        }
-    }
-
-
-def code_index_write(merchant_id: str, email: str, coupon: CouponRecord) -> dict[str, Any] | None:
-    """`index_coupon_code` as a TransactWriteItems operation (None without a code)."""
-    from customer_hub.infra.store import key, serialize_value
-
-    if not coupon.code:
-        return None
-    sets = ["email = :email", "fulfillment_id = :id"]
-    values: dict[str, Any] = {":email": email.strip().lower(), ":id": coupon.fulfillment_id}
-    if coupon.shopify_customer_id:
-        sets.append("shopify_customer_id = :shopper")
-        values[":shopper"] = coupon.shopify_customer_id
-    return {
-        "Update": {
-            "TableName": _data().name,
-            "Key": key(code_pk(merchant_id, coupon.code), f"COUPON#{coupon.fulfillment_id}"),
-            "UpdateExpression": "SET " + ", ".join(sets),
-            "ExpressionAttributeValues": {k: serialize_value(v) for k, v in values.items()},
-        }
-    }
-
-
-def _update_coupon_if_newer(pk: str, coupon: CouponRecord) -> bool:
-    """Write Smile's fields (unless the stored coupon is newer) and keep the hub's own fields."""
-    expression, values, names = _coupon_update(coupon)
-    table = _data()
-    return table.update_if(
-        pk,
-        f"COUPON#{coupon.fulfillment_id}",
-        expression,
-        "attribute_not_exists(pk) OR updated_at <= :updated",
-        values=values,
-        names=names,
-    )
-
-
-def save_coupon(merchant_id: str, email: str, coupon: CouponRecord) -> bool:
-    """Store a coupon under its owner's email partition (and the shopper's, when known).
-
-    A coupon with a code is also indexed by code (`MERCHANT#<m>#CODE#<CODE>` /
-    `COUPON#<fulfillment id>` → email, shopper), so an order using the code can mark it used.
-    """
-    written = _update_coupon_if_newer(email_pk(merchant_id, email), coupon)
-    if coupon.shopify_customer_id:
-        _forget_shopper(merchant_id, coupon.shopify_customer_id)
-        shopper = _update_coupon_if_newer(
-            shopper_pk(merchant_id, coupon.shopify_customer_id), coupon
-        )
-        written = shopper or written
-    if written:
-        index_coupon_code(merchant_id, email, coupon, coupon.shopify_customer_id)
-    return written
-
-
-def bind_coupon(merchant_id: str, email: str, coupon: CouponRecord) -> None:
-    """Write the hub's own fields (`applied_at`, `shopify_customer_id`) on the email partition's
-    copy whatever its `updated_at`: a sync may have stored a newer Smile answer of the same
-    fulfillment first, and `save_coupon` then keeps that copy (without the hub's fields)."""
-    sets, values = [], {}
-    for name in ("applied_at", "shopify_customer_id"):
-        value = getattr(coupon, name)
-        if value is not None:
-            sets.append(f"{name} = :{name}")
-            values[f":{name}"] = value
-    if not sets:
-        return
-    table = _data()
-    try:
-        table.update(
-            email_pk(merchant_id, email),
-            f"COUPON#{coupon.fulfillment_id}",
-            "SET " + ", ".join(sets),
-            values=values,
-            condition="attribute_exists(pk)",
-        )
-    except table._client.exceptions.ConditionalCheckFailedException:
-        return
-
-
-def index_coupon_code(
-    merchant_id: str, email: str, coupon: CouponRecord, shopify_customer_id: str | None
-) -> None:
-    """Code → where the coupon lives (email and shopper partitions), for orders using it."""
-    if not coupon.code:
-        return
-    sets = ["email = :email", "fulfillment_id = :id"]
-    values: dict[str, Any] = {":email": email.strip().lower(), ":id": coupon.fulfillment_id}
-    if shopify_customer_id:
-        sets.append("shopify_customer_id = :shopper")
-        values[":shopper"] = shopify_customer_id
-    _data().update(
-        code_pk(merchant_id, coupon.code),
-        f"COUPON#{coupon.fulfillment_id}",
-        "SET " + ", ".join(sets),
-        values=values,
-    )
-
-
 class ShopperView(BaseModel):
     customers: list[CustomerSnapshot]
     coupons: list[CouponRecord]
     looked_up_at: str | None = None  # when Smile last had no customer with this email
-
-
-# The shopper partition only adds coupons bound to the shopper under an earlier email (the
-# current email's partition, read on every view, holds the Smile customer and every coupon
-# redeemed or issued under it): it is cached per warm container for a bounded age, so a warm
-# view is one Query. Bounded in size too (least recently used shoppers dropped first).
-SHOPPER_CACHE_SECONDS = 60
-SHOPPER_CACHE_SIZE = 4096
-_shopper_cache: ExpiringLru[tuple[str, str], list[CouponRecord]] = ExpiringLru(SHOPPER_CACHE_SIZE)
-
-
-def _shopper_coupons(
-    table: Table, merchant_id: str, shopify_customer_id: str
-) -> list[CouponRecord]:
-    wanted = (merchant_id, shopify_customer_id)
-    cached = _shopper_cache.get(wanted)
-    if not isinstance(cached, Missing):
-        return cached
-    coupons = [
-        CouponRecord.model_validate(item)
-        for item in table.query_all(
-            shopper_pk(merchant_id, shopify_customer_id), sk_prefix="COUPON#"
-        )
-    ]
-    _shopper_cache.put(wanted, coupons, SHOPPER_CACHE_SECONDS)
-    return coupons
-
-
-def forget_shoppers() -> None:
-    _shopper_cache.clear()
-
-
-def _forget_shopper(merchant_id: str, shopify_customer_id: str) -> None:
-    """This container wrote to the shopper partition: its next read must see the write."""
-    _shopper_cache.pop((merchant_id, shopify_customer_id))
-
-
-# A lookup of the email in Smile that found no customer (`customer_hub.smile.freshness`): stored in
-# the email partition, so the next views (any container) read it with the snapshot.
-LOOKUP_SK = "LOOKUP"
 
 
 def load_shopper(merchant_id: str, email: str, shopify_customer_id: str) -> ShopperView:
@@ -401,8 +190,7 @@ def load_shopper(merchant_id: str, email: str, shopify_customer_id: str) -> Shop
     customers: list[CustomerSnapshot] = []
     coupons: dict[int, CouponRecord] = {}
     looked_up_at: str | None = None
-    table = _data()
-    for item in table.query_all(email_pk(merchant_id, email)):
+    for item in _data().query_all(email_pk(merchant_id, email)):
         if item["sk"].startswith("CUSTOMER#"):
             customers.append(CustomerSnapshot.model_validate(item))
         elif item["sk"].startswith("COUPON#"):
@@ -410,7 +198,7 @@ def load_shopper(merchant_id: str, email: str, shopify_customer_id: str) -> Shop
             coupons[coupon.fulfillment_id] = coupon
         elif item["sk"] == LOOKUP_SK:
             looked_up_at = str(item.get("checked_at") or "") or None
-    for coupon in _shopper_coupons(table, merchant_id, shopify_customer_id):
+    for coupon in shopper_coupons(merchant_id, shopify_customer_id):
         known = coupons.get(coupon.fulfillment_id)
         # On a tie the email partition's copy (read just now) wins over a cached one.
         if known is None or known.updated_at < coupon.updated_at:
@@ -430,10 +218,3 @@ def save_lookup_miss(merchant_id: str, email: str, checked_at: str, expires_at: 
             "expires_at": expires_at,
         }
     )
-
-
-def choose_customer(customers: list[CustomerSnapshot]) -> CustomerSnapshot | None:
-    """SPEC §8: with several Smile customers on one email, prefer `member`, then the lowest id."""
-    if not customers:
-        return None
-    return min(customers, key=lambda c: (c.state != "member", c.smile_customer_id))

@@ -2,8 +2,9 @@
 previous one working until `previous_valid_until` (API key: 10 minutes; token secret: 1 hour).
 
 API key: a new `APIKEY#<hash>` item, and the current one gets `valid_until_epoch` (the
-authorizer refuses it after that, whatever its cache holds) plus a TTL. The profile names the
-current key's hash, so two rotations at once cannot both demote it (one gets a 409).
+authorizer refuses it after that, whatever its cache holds) plus a TTL, in one write through the
+`customer_hub.merchants.key_store` port. The profile names the current key's hash, so two
+rotations at once cannot both demote it (one gets a 409).
 Token secret: the credentials secret keeps the previous secret and its end; verifiers
 (`customer_hub.merchants.shopper_tokens`) accept both until then.
 """
@@ -13,20 +14,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Literal
 
-from botocore.exceptions import ClientError
-
 from customer_hub.identity import hash_api_key, new_api_key, new_secret
 from customer_hub.infra import clock
-from customer_hub.infra.config import config
 from customer_hub.infra.secrets import (
     MerchantCredentials,
     credentials_secret_name,
     put_secret,
     read_secret,
 )
-from customer_hub.infra.store import Table, failed_because, serialize, serialize_value
-from customer_hub.merchants.api_keys import API_KEY_SK, VALID_UNTIL, api_key_pk
-from customer_hub.merchants.profiles import PROFILE_SK, merchant_pk
+from customer_hub.merchants import key_store
 from customer_hub.problems import Conflict, Forbidden, NotFound
 
 CredentialName = Literal["api_key", "customer_token_secret"]
@@ -34,7 +30,6 @@ OVERLAP: dict[str, timedelta] = {
     "api_key": timedelta(minutes=10),
     "customer_token_secret": timedelta(hours=1),
 }
-API_KEY_HASH = "api_key_hash"  # profile attribute: the hash of the merchant's current key
 # A demoted key's item is deleted by TTL a day after it stopped working (DynamoDB's TTL is lazy).
 TTL_GRACE = timedelta(days=1)
 
@@ -53,71 +48,26 @@ def rotate(
 
 
 def _rotate_api_key(merchant_id: str, presented: str | None, until: datetime) -> str:
-    data = Table(config().data_table)
-    profile = data.get(merchant_pk(merchant_id), PROFILE_SK, consistent=True)
+    keys = key_store.store
+    profile = keys.profile(merchant_id)
     if profile is None:
         raise NotFound("No such merchant.")
     # Only the current key rotates itself: a previous key still in its overlap (perhaps the
     # leaked one being replaced) must not take over the merchant with a fresh key.
     # Merchants created before the profile named its key: the key of this very request, which
-    # the transaction below requires to be a current key (no end set).
+    # the replacement requires to be a current key (no end set).
     presented_hash = hash_api_key(presented) if presented else None
-    old_hash = profile.get(API_KEY_HASH) or presented_hash
+    old_hash = profile.key_hash or presented_hash
     if old_hash is None or presented_hash != old_hash:
         raise Forbidden("Only the current API key can rotate it (a previous key cannot).")
     new_key = new_api_key()
-    new_hash = hash_api_key(new_key)
     ends = int(until.timestamp())
-    operations = [
-        {
-            "Put": {
-                "TableName": data.name,
-                "Item": serialize(
-                    {"pk": api_key_pk(new_key), "sk": API_KEY_SK, "merchant_id": merchant_id}
-                ),
-                "ConditionExpression": "attribute_not_exists(pk)",
-            }
-        },
-        {
-            "Update": {
-                "TableName": data.name,
-                "Key": serialize({"pk": f"APIKEY#{old_hash}", "sk": API_KEY_SK}),
-                "UpdateExpression": "SET #until = :until, expires_at = :ttl",
-                "ConditionExpression": "merchant_id = :m AND attribute_not_exists(#until)",
-                "ExpressionAttributeNames": {"#until": VALID_UNTIL},
-                "ExpressionAttributeValues": {
-                    ":until": serialize_value(ends),
-                    ":ttl": serialize_value(ends + int(TTL_GRACE.total_seconds())),
-                    ":m": serialize_value(merchant_id),
-                },
-            }
-        },
-        {
-            "Update": {
-                "TableName": data.name,
-                "Key": serialize({"pk": merchant_pk(merchant_id), "sk": PROFILE_SK}),
-                "UpdateExpression": "SET #hash = :new",
-                "ConditionExpression": "attribute_not_exists(#hash) OR #hash = :old",
-                "ExpressionAttributeNames": {"#hash": API_KEY_HASH},
-                "ExpressionAttributeValues": {
-                    ":new": serialize_value(new_hash),
-                    ":old": serialize_value(old_hash),
-                },
-            }
-        },
-    ]
-    try:
-        data.transact_write(operations, token=new_hash[:36])
-    except ClientError as exc:
-        if not failed_because(exc, "TransactionCanceledException"):
-            raise
-        reasons = [r.get("Code") for r in exc.response.get("CancellationReasons") or []]
-        if "ConditionalCheckFailed" in reasons:
-            raise Conflict(
-                "The API key was rotated meanwhile, or this key is no longer the current one; "
-                "send the request with the current key."
-            ) from exc
-        raise
+    ttl = ends + int(TTL_GRACE.total_seconds())
+    if not keys.replace(merchant_id, old_hash, hash_api_key(new_key), until=ends, ttl=ttl):
+        raise Conflict(
+            "The API key was rotated meanwhile, or this key is no longer the current one; "
+            "send the request with the current key."
+        )
     return new_key
 
 

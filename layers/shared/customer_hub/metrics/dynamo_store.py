@@ -5,8 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from customer_hub.infra.config import config
-from customer_hub.infra.store import Table, deserialize, key, serialize, serialize_value
+from customer_hub.infra.store import (
+    Table,
+    cancellation_reasons,
+    failed_because,
+    is_condition_failed,
+    key,
+    serialize,
+    serialize_value,
+)
 from customer_hub.metrics.keys import IDLE_INDEX, customer_of_idle_sk
 from customer_hub.metrics.store import (
     Add,
@@ -96,10 +106,6 @@ class DynamoMetricsStore:
     def __init__(self, table: Table | None = None) -> None:
         self.table = table or Table(config().metrics_table)
 
-    @property
-    def _client(self) -> Any:
-        return self.table._client
-
     def get(self, pk: str, sk: str, *, consistent: bool = False) -> Item | None:
         return self.table.get(pk, sk, consistent=consistent)
 
@@ -150,24 +156,21 @@ class DynamoMetricsStore:
         operations = [dict([request_of(self.table.name, w)]) for w in writes]
         try:
             self.table.transact_write(operations)
-        except self._client.exceptions.TransactionCanceledException as exc:
-            reasons = getattr(exc, "response", {}).get("CancellationReasons") or []
-            raise Cancelled([str(r.get("Code") or "None") for r in reasons]) from exc
+        except ClientError as exc:
+            if not failed_because(exc, "TransactionCanceledException"):
+                raise
+            raise Cancelled(cancellation_reasons(exc)) from exc
 
     def write(self, write: Write) -> Item:
         operation, request = request_of(self.table.name, write)
-        send = {
-            "Put": self._client.put_item,
-            "Delete": self._client.delete_item,
-            "Update": self._client.update_item,
-        }[operation]
         if operation == "Update":
             request["ReturnValues"] = "ALL_NEW"
         try:
-            response = send(**request)
-        except self._client.exceptions.ConditionalCheckFailedException as exc:
+            return self.table.write(operation, request)
+        except ClientError as exc:
+            if not is_condition_failed(exc):
+                raise
             raise ConditionFailed(str(exc)) from exc
-        return deserialize(response.get("Attributes") or {})
 
     def put_all(self, items: Iterable[Mapping[str, Any]]) -> None:
         self.table.batch_put(items)

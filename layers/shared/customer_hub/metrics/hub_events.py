@@ -83,8 +83,4 @@ def record_write(merchant_id: str, event: HubEvent) -> dict[str, Any]:
 def record(merchant_id: str, event: HubEvent) -> bool:
     """Store one event once; False when its id was already recorded (a duplicate)."""
     table = Table(config().events_table)
-    try:
-        table.put(_item(merchant_id, event), ConditionExpression="attribute_not_exists(pk)")
-    except table._client.exceptions.ConditionalCheckFailedException:
-        return False
-    return True
+    return table.put_if(_item(merchant_id, event), "attribute_not_exists(pk)")

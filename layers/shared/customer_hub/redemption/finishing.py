@@ -13,7 +13,8 @@ from customer_hub.identity import Customer
 from customer_hub.infra import clock
 from customer_hub.infra.config import config
 from customer_hub.infra.store import Table
-from customer_hub.loyalty import snapshots
+from customer_hub.loyalty.coupon_store import DynamoCoupons
+from customer_hub.loyalty.keys import shopper_pk
 from customer_hub.loyalty.snapshots import CouponRecord, CustomerSnapshot, email_pk
 from customer_hub.metrics import hub_events
 from customer_hub.metrics.hub_events import HubEvent
@@ -63,16 +64,16 @@ class DynamoWrites:
     def all_at_once(self, success: Success) -> bool:
         merchant_id, email = success.merchant_id, success.shopper.email
         coupon, hold, claim = success.coupon, success.hold, success.claim
-        ledger = DynamoLedger()
+        ledger, coupons = DynamoLedger(), DynamoCoupons()
         operations: list[dict[str, Any]] = [
             ledger.claim_write(
                 idempotency.claim_pk(merchant_id, f"FULFILLMENT#{coupon.fulfillment_id}"),
                 claim.sk,
                 idempotency.claim_expiration(),
             ),
-            snapshots.coupon_write(email_pk(merchant_id, email), coupon),
-            snapshots.coupon_write(
-                snapshots.shopper_pk(merchant_id, success.shopper.shopify_customer_id), coupon
+            coupons.save_write(email_pk(merchant_id, email), coupon),
+            coupons.save_write(
+                shopper_pk(merchant_id, success.shopper.shopify_customer_id), coupon
             ),
             DynamoHolds().debit_write(
                 *success.snapshot, hold.hold_id, hold.points, str(hold.entry.get("synced"))
@@ -81,7 +82,7 @@ class DynamoWrites:
                 claim.pk, claim.sk, claim.owner, idempotency.completed_fields(success.response)
             ),
         ]
-        index = snapshots.code_index_write(merchant_id, email, coupon)
+        index = coupons.code_index_write(merchant_id, email, coupon)
         if index is not None:
             operations.append(index)
         if success.event is not None:

@@ -18,12 +18,13 @@ import hmac
 from datetime import timedelta
 from typing import Any, Literal
 
+from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from customer_hub import money
 from customer_hub.infra import clock
 from customer_hub.infra.config import config
-from customer_hub.infra.store import Table, serialize
+from customer_hub.infra.store import Table, is_condition_failed, serialize
 from customer_hub.merchants.profiles import merchant_pk
 from customer_hub.metrics.model import Order, OrderLine
 from customer_hub.metrics.orders import order_item
@@ -175,9 +176,8 @@ def store_once(merchant_id: str, webhook_id: str, item: dict[str, Any]) -> Outco
                 for entry in (receipt, item)
             ]
         )
-    except table._client.exceptions.TransactionCanceledException as exc:
-        reasons = exc.response.get("CancellationReasons", [])
-        if any(r.get("Code") == "ConditionalCheckFailed" for r in reasons):
+    except ClientError as exc:
+        if is_condition_failed(exc):
             return "duplicate"
         raise
     return "accepted"

@@ -16,16 +16,10 @@ from urllib.parse import quote
 
 from customer_hub.identity import Customer
 from customer_hub.infra import clock
-from customer_hub.infra.config import config
-from customer_hub.infra.store import Table
-from customer_hub.loyalty.snapshots import (
-    CouponRecord,
-    bind_coupon,
-    code_pk,
-    email_pk,
-    save_coupon,
-    shopper_pk,
-)
+from customer_hub.loyalty import coupon_store
+from customer_hub.loyalty.coupon_writes import bind_coupon, save_coupon
+from customer_hub.loyalty.keys import email_pk, shopper_pk
+from customer_hub.loyalty.models import CouponRecord
 from customer_hub.merchants.profiles import Merchant
 from customer_hub.metrics import hub_events
 from customer_hub.metrics.hub_events import HubEvent
@@ -101,21 +95,16 @@ def mark_applied(
 
 def mark_used_by_order(merchant_id: str, code: str, order_id: str, ordered_at: str) -> int:
     """Mark every coupon with this code used by the order; returns how many were marked."""
-    table = Table(config().data_table)
+    store = coupon_store.store
     marked = 0
-    for ref in table.query_all(code_pk(merchant_id, code)):
+    for ref in store.code_references(merchant_id, code):
         partitions = [email_pk(merchant_id, str(ref["email"]))]
         if ref.get("shopify_customer_id"):
             partitions.append(shopper_pk(merchant_id, str(ref["shopify_customer_id"])))
-        for pk in partitions:
-            if table.update_if(
-                pk,
-                f"COUPON#{ref['fulfillment_id']}",
-                "SET used_in_order_id = :order, used_at = if_not_exists(used_at, :at)",
-                "attribute_exists(pk)",
-                values={":order": order_id, ":at": ordered_at},
-            ):
-                marked += 1
+        fulfillment_id = int(ref["fulfillment_id"])
+        marked += sum(
+            store.mark_used(pk, fulfillment_id, order_id, ordered_at) for pk in partitions
+        )
     return marked
 
 
