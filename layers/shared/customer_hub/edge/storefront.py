@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -20,6 +19,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ValidationError
 
+from customer_hub.edge import invocation
 from customer_hub.edge.http import is_merchant_id, public_route
 from customer_hub.identity import (
     Customer,
@@ -40,8 +40,6 @@ EXPOSED_HEADERS = "idempotent-replayed, retry-after"
 PREFLIGHT_MAX_AGE = "600"
 
 logger = Logger()
-
-_request = threading.local()
 
 PROFILE_CACHE_ENTRIES = 2048  # merchants per warm container; least recently used go first
 _profiles: ExpiringLru[str, Merchant | None] = ExpiringLru(PROFILE_CACHE_ENTRIES)
@@ -114,27 +112,25 @@ def preflight_headers(event: dict[str, Any]) -> dict[str, str] | None:
     }
 
 
+def _storefront_headers(response: dict[str, Any]) -> dict[str, Any]:
+    """The shop's CORS and the language headers added to an answer of this invocation's
+    request, whether the resolver or `checked_request` gave it."""
+    response["headers"] = with_vary_origin(
+        {
+            **(response.get("headers") or {}),
+            **cors_headers(request_event()),
+            **language_headers(),
+        }
+    )
+    return response
+
+
 def storefront_route(
-    app: APIGatewayHttpResolver, logger: Logger
+    app: APIGatewayHttpResolver, logger: Logger, *, needs: tuple[str, ...] = ()
 ) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
     """A public route whose every response (errors included) carries the shop's CORS headers,
     and `Vary: Origin` whatever the origin (the answer depends on it)."""
-    inner = public_route(app, logger)
-
-    def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        _request.event = event
-        response = inner(event, context)
-        if isinstance(response, dict):
-            response["headers"] = with_vary_origin(
-                {
-                    **(response.get("headers") or {}),
-                    **cors_headers(event),
-                    **language_headers(),
-                }
-            )
-        return response
-
-    return handler
+    return public_route(app, logger, needs=needs, finish=_storefront_headers)
 
 
 def request_language() -> Language:
@@ -163,14 +159,8 @@ def with_vary_origin(headers: dict[str, str]) -> dict[str, str]:
 
 
 def request_event() -> dict[str, Any]:
-    """This invocation's raw event.
-
-    Read from here rather than from `app.current_event`: Powertools keeps the current event on
-    a class attribute shared by every resolver in the process, which is one invocation at a
-    time in Lambda but not in an in-process stack serving concurrent requests.
-    """
-    event = getattr(_request, "event", None)
-    return event if isinstance(event, dict) else {}
+    """This invocation's raw event, as API Gateway sent it (`customer_hub.edge.invocation`)."""
+    return invocation.raw_event()
 
 
 def request_header(name: str) -> str | None:
