@@ -56,13 +56,13 @@ def service_busy() -> ServiceBusy:
     )
 
 
-def _busy_or_raise(exc: Exception) -> Response[str]:
+def _busy_or_raise(exc: Exception) -> ServiceBusy:
     if not is_transient(exc):
         raise exc
     response = exc.response if isinstance(exc, ClientError) else {}
     code = response.get("Error", {}).get("Code") or type(exc).__name__
     logger.warning("AWS call throttled or unavailable", extra={"aws_error": code})
-    return problem_response(service_busy())
+    return service_busy()
 
 
 def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response[str]:
@@ -136,11 +136,11 @@ def make_app(*, enable_validation: bool = True) -> APIGatewayHttpResolver:
 
     @app.exception_handler(ClientError)
     def _aws_client_error(exc: ClientError) -> Response[str]:
-        return _busy_or_raise(exc)
+        return problem_response(_busy_or_raise(exc))
 
     @app.exception_handler(BotoCoreError)
     def _aws_unreachable(exc: BotoCoreError) -> Response[str]:
-        return _busy_or_raise(exc)
+        return problem_response(_busy_or_raise(exc))
 
     @app.exception_handler(UnicodeDecodeError)
     def _not_utf8(_exc: UnicodeDecodeError) -> Response[str]:
@@ -303,6 +303,7 @@ def _result(problem: Problem) -> dict[str, Any]:
 
 
 type Finish = Callable[[dict[str, Any]], dict[str, Any]]
+type Prepare = Callable[[dict[str, Any]], dict[str, Any]]
 
 
 def _answer(
@@ -310,13 +311,18 @@ def _answer(
     event: dict[str, Any],
     context: LambdaContext,
     admit: Callable[[dict[str, Any]], None] | None,
+    prepare: Prepare | None,
 ) -> dict[str, Any]:
     try:
         if admit is not None:
             admit(event)
         request = checked_request(event)
+        if prepare is not None:
+            request = prepare(request)
     except Problem as problem:
         return _result(problem)
+    except (ClientError, BotoCoreError) as exc:  # throttled in `prepare`: 503, as in a route
+        return _result(_busy_or_raise(exc))
     return app.resolve(request, context)
 
 
@@ -326,12 +332,14 @@ def _route(
     *,
     needs: tuple[str, ...],
     admit: Callable[[dict[str, Any]], None] | None = None,
+    prepare: Prepare | None = None,
     finish: Finish | None = None,
 ) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
     """The one Lambda handler of every route: configuration checked (`needs`: the variables
     beyond template.yaml's Globals), this invocation begun (`edge.invocation`) before anything
-    reads the request, `admit` and `checked_request` (a refusal is a problem+json), then the
-    resolver; `finish` adds headers to every answer, refusals included."""
+    reads the request, `admit`, `checked_request` and `prepare` (checks that come before
+    Powertools validates the request; a refusal is a problem+json), then the resolver; `finish`
+    adds headers to every answer, refusals included."""
 
     @logger.inject_lambda_context
     @observability.traced_handler
@@ -339,7 +347,7 @@ def _route(
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         invocation.begin(event, context)
         try:
-            response = _answer(app, event, context, admit)
+            response = _answer(app, event, context, admit, prepare)
             return finish(response) if finish is not None else response
         finally:
             invocation.end()
@@ -352,10 +360,11 @@ def public_route(
     logger: Logger,
     *,
     needs: tuple[str, ...] = (),
+    prepare: Prepare | None = None,
     finish: Finish | None = None,
 ) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
     """The Lambda handler of a route without the merchant authorizer."""
-    return _route(app, logger, needs=needs, finish=finish)
+    return _route(app, logger, needs=needs, prepare=prepare, finish=finish)
 
 
 def _admit_merchant(event: dict[str, Any]) -> None:

@@ -30,6 +30,7 @@ class Invocation:
     raw_event: dict[str, Any]
     context: Any = None
     proxy_event: Any = field(default=None)
+    admitted: Any = None  # what a storefront route's checks before its body returned
 
 
 _local = threading.local()
