@@ -144,3 +144,33 @@ def test_a_misconfigured_authorizer_lets_the_route_answer_503_not_a_500(
     assert reply["statusCode"] == 503
     assert json.loads(reply["body"])["type"].endswith("/temporarily-unavailable")
     assert reply["headers"]["Retry-After"] == "1"
+
+
+@pytest.mark.parametrize(
+    ("function", "missing"),
+    [
+        ("smile_sync_scheduler", "SYNC_QUEUE_URL"),  # a schedule, with its own variable
+        ("smile_sync_worker", "SYNC_QUEUE_URL"),  # a queue consumer
+        ("metric_rollups", "METRICS_TABLE"),  # a stream consumer
+        ("request_smile_sync", "SYNC_QUEUE_URL"),  # a merchant route that enqueues
+    ],
+)
+def test_every_kind_of_function_fails_its_first_invocation_naming_its_own_variable(
+    function: str, missing: str, monkeypatch: pytest.MonkeyPatch, fresh_config: None
+) -> None:
+    for name, value in {**ENVIRONMENT, "SYNC_QUEUE_URL": "http://127.0.0.1:9/queue"}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv(missing)
+
+    def not_reached(*_args: Any, **_kwargs: Any) -> Any:
+        raise AssertionError("the invocation went on past the configuration")
+
+    monkeypatch.setattr(store, "client", not_reached)
+    module = _function(function)
+    for name in ("jobs", "apply_stream_batch", "app"):  # no work, no route code
+        if hasattr(module, name):
+            monkeypatch.setattr(module, name, not_reached)
+
+    for _ in range(2):  # the first invocation, and every one until it is set
+        with pytest.raises(MissingConfiguration, match=f"variable {missing} not set"):
+            module.handler(_sample(function), _Context())
