@@ -55,8 +55,10 @@ def load_module(function: Function, sandbox: int = 1) -> ModuleType:
     """Import functions/<name>/app.py (once per sandbox) as its own module.
 
     Each concurrent sandbox gets its own module copy (`hubfn_<name>`, then `hubfn_<name>__2`,
-    ...), as Lambda runs concurrent invocations in separate sandboxes: handler module state
-    (a resolver's route context) is never shared by two invocations in flight.
+    ...), as Lambda runs concurrent invocations in separate sandboxes: this emulates a Lambda
+    sandbox's warm state (module globals, caches, a resolver's route context serve one
+    invocation at a time and stay for the next). It is not what keeps concurrent requests
+    apart: production code does that itself, `customer_hub.edge.invocation`.
     """
     module_file = function.handler.rpartition(".")[0]
     path = function.code_uri / f"{module_file.replace('.', '/')}.py"

@@ -15,6 +15,7 @@ from aws_lambda_powertools.utilities.parser.models import DynamoDBStreamRecordMo
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from customer_hub.infra import observability
+from customer_hub.infra.config import checked_at_cold_start
 from customer_hub.metrics.stream import new_image
 from customer_hub.shoppers.coupons import mark_used_by_order
 
@@ -40,6 +41,7 @@ def record_handler(record: DynamoDBRecord) -> None:
 
 @logger.inject_lambda_context
 @observability.traced_handler
+@checked_at_cold_start()
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     response = process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context

@@ -1,9 +1,10 @@
 """Lambda authorizer (HTTP API, simple responses): merchant API key → merchant id.
 
 Every request is let through with `merchant_id` in the context (empty for a missing or
-unknown key); the route handler answers 401 with a problem+json body. HTTP APIs cannot shape
-their own 401/403 bodies, and API.md fixes problem+json for every error. Lookups are cached in
-the warm container, so a warm authorizer makes no DynamoDB request.
+unknown key); the route handler answers 401 with a problem+json body (503 when the key could
+not be looked up: DynamoDB throttled, or the function deployed without its configuration).
+HTTP APIs cannot shape their own 401/403 bodies, and API.md fixes problem+json for every error.
+Lookups are cached in the warm container, so a warm authorizer makes no DynamoDB request.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from customer_hub.identity import bearer_token, hash_api_key
 from customer_hub.infra import clock
 from customer_hub.infra.aws import is_transient
+from customer_hub.infra.config import MissingConfiguration, checked_at_cold_start
 from customer_hub.infra.lru import ExpiringLru, Missing
 from customer_hub.merchants.api_keys import api_key_grant
 
@@ -49,7 +51,15 @@ def _lookup(api_key: str) -> str:
     return merchant_id
 
 
+def _unavailable(_exc: MissingConfiguration) -> dict[str, Any]:
+    """A function deployed without its configuration (logged as critical, naming the variable):
+    every request is let through with no merchant and the route answers 503, as when the
+    lookup is throttled, never API Gateway's bare 500."""
+    return {"isAuthorized": True, "context": {"merchant_id": "", "unavailable": "configuration"}}
+
+
 @logger.inject_lambda_context
+@checked_at_cold_start(refuse=_unavailable)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
     api_key = bearer_token(headers.get("authorization"))

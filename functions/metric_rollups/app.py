@@ -14,6 +14,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from customer_hub.infra import observability
+from customer_hub.infra.config import checked_at_cold_start
 from customer_hub.metrics.dynamo_store import DynamoMetricsStore
 from customer_hub.metrics.rollups import BatchOutcome, apply_stream_batch
 
@@ -26,6 +27,7 @@ processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 @logger.inject_lambda_context
 @observability.traced_handler
+@checked_at_cold_start()
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # The batch is applied as a whole (coalesced writes); a failed write raises, so Lambda
     # bisects and retries it. Unreadable records are reported one by one.

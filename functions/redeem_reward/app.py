@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from customer_hub.edge.http import make_app
 from customer_hub.edge.storefront import (
-    parse_body,
+    admitted,
     request_header,
     required_shopper,
     storefront_merchant,
     storefront_route,
 )
+from customer_hub.identity import Customer
 from customer_hub.infra import observability
+from customer_hub.merchants.profiles import Merchant
 from customer_hub.problems import Problem
 from customer_hub.redemption import protocol as redemption
 from customer_hub.redemption.idempotency import check_key
@@ -22,32 +27,31 @@ from customer_hub.schemas.coupons import Redeemed
 logger = Logger()
 app = make_app()
 
-# The body and the key are read from this invocation's own event (`customer_hub.edge.storefront`),
-# not through Powertools' parameters; the document still describes them.
-_DOCUMENTED = {
-    "description": "Header `Idempotency-Key` (1-255 printable ASCII characters) is required: "
-    "the same key and body replay the first 201 (`Idempotent-Replayed: true`), another body is "
-    "422 `idempotency-key-reused`, a request still in flight is 409 `idempotency-key-in-use`. "
-    "When Smile's answer to the purchase is lost and the hub cannot tell yet whether Smile "
-    "spent the points: 503 `redemption-unconfirmed` with `Retry-After`, the points stay held; "
-    "retry with the same key (it never buys twice).",
-    "requestBody": {
-        "required": True,
-        "content": {"application/json": {"schema": redemption.RedeemBody.model_json_schema()}},
-    },
-}
+
+def _before_body(merchant_id: str) -> tuple[Merchant, Customer, str]:
+    """404 unknown shop, 401 without a valid customer token, 422 without a valid
+    `Idempotency-Key`: checked before the body is validated."""
+    merchant = storefront_merchant(merchant_id)
+    shopper = required_shopper(merchant)
+    return merchant, shopper, check_key(request_header("idempotency-key"))
 
 
 @app.post(
     "/v1/shops/<merchant_id>/hub/rewards/<points_product_id>/redeem",
     status_code=201,
-    openapi_extensions=_DOCUMENTED,
+    description="Header `Idempotency-Key` (1-255 printable ASCII characters) is required: "
+    "the same key and body replay the first 201 (`Idempotent-Replayed: true`), another body is "
+    "422 `idempotency-key-reused`, a request still in flight is 409 `idempotency-key-in-use`. "
+    "When Smile's answer to the purchase is lost and the hub cannot tell yet whether Smile "
+    "spent the points: 503 `redemption-unconfirmed` with `Retry-After`, the points stay held; "
+    "retry with the same key (it never buys twice).",
 )
-def redeem_reward(merchant_id: str, points_product_id: str) -> Response[Redeemed]:
-    merchant = storefront_merchant(merchant_id)
-    shopper = required_shopper(merchant)
-    key = check_key(request_header("idempotency-key"))
-    body = parse_body(redemption.RedeemBody)
+def redeem_reward(
+    merchant_id: str,
+    points_product_id: str,
+    body: Annotated[redemption.RedeemBody, Body(embed=False)],
+) -> Response[Redeemed]:
+    merchant, shopper, key = admitted()
     try:
         result, replayed = redemption.redeem(merchant, shopper, points_product_id, body, key)
     except Problem as problem:  # insufficient-points, smile-unavailable, ...
@@ -66,4 +70,5 @@ def redeem_reward(merchant_id: str, points_product_id: str) -> Response[Redeemed
     )
 
 
-handler = storefront_route(app, logger)
+# No body stands for `{}` (a fixed reward).
+handler = storefront_route(app, logger, before_body=_before_body, absent_body="{}")

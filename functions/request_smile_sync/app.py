@@ -22,4 +22,4 @@ def request_smile_sync() -> SmileSyncQueued:
     return SmileSyncQueued(queued=True)
 
 
-handler = merchant_route(app, logger)
+handler = merchant_route(app, logger, needs=("SYNC_QUEUE_URL",))

@@ -18,6 +18,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from customer_hub.infra import observability
+from customer_hub.infra.config import checked_at_cold_start
 from customer_hub.smile import jobs
 
 logger = Logger()
@@ -26,6 +27,7 @@ processor = SqsFifoPartialProcessor()
 
 @logger.inject_lambda_context
 @observability.traced_handler
+@checked_at_cold_start("SYNC_QUEUE_URL")
 def handler(event: dict[str, Any], context: LambdaContext) -> Any:
     def record_handler(record: SQSRecord) -> str:
         job = jobs.parse_job(record.body)

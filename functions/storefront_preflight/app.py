@@ -10,12 +10,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from customer_hub.edge.http import is_merchant_id
 from customer_hub.edge.storefront import merchant_profile, preflight_headers
+from customer_hub.infra.config import checked_at_cold_start
 from customer_hub.problems import PROBLEM_CONTENT_TYPE, Forbidden, NotFound
 
 logger = Logger()
 
 
 @logger.inject_lambda_context
+@checked_at_cold_start()
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     merchant_id = str((event.get("pathParameters") or {}).get("merchant_id") or "")
     if not is_merchant_id(merchant_id) or merchant_profile(merchant_id) is None:

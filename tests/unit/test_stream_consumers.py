@@ -4,12 +4,15 @@ not a DynamoDB stream record is reported as a batch item failure, the others are
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import pytest
 from aws_lambda_powertools.utilities.batch import process_partial_response
 
+from customer_hub.infra.config import REQUIRED, config
 from tests.support.streams import stream_record
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,7 +47,19 @@ def test_mark_coupons_used_reports_unreadable_records_only() -> None:
     assert response == {"batchItemFailures": [{"itemIdentifier": "3"}, {"itemIdentifier": "4"}]}
 
 
-def test_metric_rollups_reports_unreadable_records_only(monkeypatch: Any) -> None:
+@pytest.fixture
+def deployed(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The function's configuration, as template.yaml gives it (checked before a batch is read)."""
+    for name in REQUIRED:
+        monkeypatch.setenv(name, f"test-{name.lower()}")
+    config.cache_clear()
+    yield
+    config.cache_clear()
+
+
+def test_metric_rollups_reports_unreadable_records_only(
+    monkeypatch: pytest.MonkeyPatch, deployed: None
+) -> None:
     app = _function("metric_rollups")
     applied: list[list[str]] = []
 

@@ -6,7 +6,6 @@ import base64
 import binascii
 import json
 import re
-import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -19,9 +18,10 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 
+from customer_hub.edge import invocation
 from customer_hub.infra import observability
 from customer_hub.infra.aws import is_transient
-from customer_hub.infra.config import MissingConfiguration, checked_config
+from customer_hub.infra.config import checked_at_cold_start
 from customer_hub.problems import (
     PROBLEM_CONTENT_TYPE,
     NotFound,
@@ -56,13 +56,13 @@ def service_busy() -> ServiceBusy:
     )
 
 
-def _busy_or_raise(exc: Exception) -> Response[str]:
+def _busy_or_raise(exc: Exception) -> ServiceBusy:
     if not is_transient(exc):
         raise exc
     response = exc.response if isinstance(exc, ClientError) else {}
     code = response.get("Error", {}).get("Code") or type(exc).__name__
     logger.warning("AWS call throttled or unavailable", extra={"aws_error": code})
-    return problem_response(service_busy())
+    return service_busy()
 
 
 def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response[str]:
@@ -75,34 +75,33 @@ def json_response(status: int, body: Any, headers: dict[str, str] | None = None)
 
 
 class HttpResolver(APIGatewayHttpResolver):
-    """APIGatewayHttpResolver whose current event and context belong to the calling thread.
-
-    Powertools keeps them on the `BaseRouter` class, shared by the whole process. Lambda runs
-    one invocation per process, but `hub dev` and the tests serve concurrent requests from
-    threads of one process, where a request could be routed by, or validate, another's event.
-    """
-
-    _invocation = threading.local()
+    """APIGatewayHttpResolver whose current event and context are this invocation's
+    (`customer_hub.edge.invocation`), not the process-wide ones Powertools keeps on `BaseRouter`:
+    `hub dev` and the tests serve concurrent requests from threads of one process."""
 
     @property
     def current_event(self) -> Any:
-        return self._invocation.event
+        current = invocation.current()
+        return current.proxy_event if current is not None else None
 
     @current_event.setter
     def current_event(self, value: Any) -> None:
-        self._invocation.event = value
+        current = invocation.current() or invocation.begin({}, None)
+        current.proxy_event = value
 
     @property
     def lambda_context(self) -> Any:
-        return getattr(self._invocation, "context", None)
+        current = invocation.current()
+        return current.context if current is not None else None
 
     @lambda_context.setter
     def lambda_context(self, value: Any) -> None:
-        self._invocation.context = value
+        current = invocation.current() or invocation.begin({}, None)
+        current.context = value
 
     def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
-        self.current_event = self._to_proxy_event(dict(event))
-        self.lambda_context = context
+        checked = dict(event)
+        invocation.resolving(checked, context, self._to_proxy_event(checked))
         return super().resolve(event, context)
 
 
@@ -137,11 +136,11 @@ def make_app(*, enable_validation: bool = True) -> APIGatewayHttpResolver:
 
     @app.exception_handler(ClientError)
     def _aws_client_error(exc: ClientError) -> Response[str]:
-        return _busy_or_raise(exc)
+        return problem_response(_busy_or_raise(exc))
 
     @app.exception_handler(BotoCoreError)
     def _aws_unreachable(exc: BotoCoreError) -> Response[str]:
-        return _busy_or_raise(exc)
+        return problem_response(_busy_or_raise(exc))
 
     @app.exception_handler(UnicodeDecodeError)
     def _not_utf8(_exc: UnicodeDecodeError) -> Response[str]:
@@ -303,60 +302,80 @@ def _result(problem: Problem) -> dict[str, Any]:
     }
 
 
-_configured: list[bool] = []  # once checked in this container
+type Finish = Callable[[dict[str, Any]], dict[str, Any]]
+type Prepare = Callable[[dict[str, Any]], dict[str, Any]]
 
 
-def configured() -> None:
-    """The function's configuration, checked before anything else runs (once per container): a
-    missing environment variable fails the invocation loudly, naming it, not a later AWS call."""
-    if _configured:
-        return
+def _answer(
+    app: APIGatewayHttpResolver,
+    event: dict[str, Any],
+    context: LambdaContext,
+    admit: Callable[[dict[str, Any]], None] | None,
+    prepare: Prepare | None,
+) -> dict[str, Any]:
     try:
-        checked_config()
-    except MissingConfiguration as exc:
-        logger.critical("function misconfigured", extra={"error": str(exc)})
-        raise
-    _configured.append(True)
+        if admit is not None:
+            admit(event)
+        request = checked_request(event)
+        if prepare is not None:
+            request = prepare(request)
+    except Problem as problem:
+        return _result(problem)
+    except (ClientError, BotoCoreError) as exc:  # throttled in `prepare`: 503, as in a route
+        return _result(_busy_or_raise(exc))
+    return app.resolve(request, context)
+
+
+def _route(
+    app: APIGatewayHttpResolver,
+    logger: Logger,
+    *,
+    needs: tuple[str, ...],
+    admit: Callable[[dict[str, Any]], None] | None = None,
+    prepare: Prepare | None = None,
+    finish: Finish | None = None,
+) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
+    """The one Lambda handler of every route: configuration checked (`needs`: the variables
+    beyond template.yaml's Globals), this invocation begun (`edge.invocation`) before anything
+    reads the request, `admit`, `checked_request` and `prepare` (checks that come before
+    Powertools validates the request; a refusal is a problem+json), then the resolver; `finish`
+    adds headers to every answer, refusals included."""
+
+    @logger.inject_lambda_context
+    @observability.traced_handler
+    @checked_at_cold_start(*needs)
+    def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        invocation.begin(event, context)
+        try:
+            response = _answer(app, event, context, admit, prepare)
+            return finish(response) if finish is not None else response
+        finally:
+            invocation.end()
+
+    return handler
 
 
 def public_route(
-    app: APIGatewayHttpResolver, logger: Logger
+    app: APIGatewayHttpResolver,
+    logger: Logger,
+    *,
+    needs: tuple[str, ...] = (),
+    prepare: Prepare | None = None,
+    finish: Finish | None = None,
 ) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
     """The Lambda handler of a route without the merchant authorizer."""
+    return _route(app, logger, needs=needs, prepare=prepare, finish=finish)
 
-    @logger.inject_lambda_context
-    @observability.traced_handler
-    def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        configured()
-        try:
-            request = checked_request(event)
-        except Problem as problem:
-            return _result(problem)
-        return app.resolve(request, context)
 
-    return handler
+def _admit_merchant(event: dict[str, Any]) -> None:
+    if not _authorized_merchant(event):
+        unavailable = _authorizer_context(event).get(AUTHORIZER_UNAVAILABLE)
+        raise service_busy() if unavailable else _NO_MERCHANT
 
 
 def merchant_route(
-    app: APIGatewayHttpResolver, logger: Logger
+    app: APIGatewayHttpResolver, logger: Logger, *, needs: tuple[str, ...] = ()
 ) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
-    """The Lambda handler of a merchant route: 401 before anything else without a valid key."""
-
-    @logger.inject_lambda_context
-    @observability.traced_handler
-    def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        configured()
-        if not _authorized_merchant(event):
-            problem = (
-                service_busy()
-                if _authorizer_context(event).get(AUTHORIZER_UNAVAILABLE)
-                else _NO_MERCHANT
-            )
-            return _result(problem)
-        try:
-            request = checked_request(event)
-        except Problem as problem:
-            return _result(problem)
-        return app.resolve(request, context)
-
-    return handler
+    """The Lambda handler of a merchant route: 401 before anything else without a valid key
+    (503 when the authorizer could not look the key up)."""
+    return _route(app, logger, needs=needs, admit=_admit_merchant)

@@ -5,21 +5,26 @@ The HTTP API has no API-level CORS configuration on purpose: only each merchant'
 storefront origins (settings `storefront_origins`, default `https://<shop_domain>`) may call
 its routes, which a static list cannot express, so the functions send the CORS headers (and
 `storefront_preflight` answers OPTIONS).
+
+Request bodies are `Body()` models (redeem, session, events), validated by Powertools after the
+route's `before_body` checks (see `storefront_route`). `POST /coupons/{id}/apply` has no body and
+keeps `reject_body_fields` (none or `{}`; the first unknown field is a 422 `unknown field`): a
+`Body()` there would document a request body the route does not take, and pydantic would report
+every unknown field with its own message instead.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-import threading
 from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, ValidationError
 
+from customer_hub.edge import invocation
 from customer_hub.edge.http import is_merchant_id, public_route
 from customer_hub.identity import (
     Customer,
@@ -30,7 +35,7 @@ from customer_hub.infra.lru import ExpiringLru, Missing
 from customer_hub.loyalty.texts import Language, negotiate
 from customer_hub.merchants.profiles import Merchant, find_merchant
 from customer_hub.merchants.shopper_tokens import verify_shopper_token
-from customer_hub.problems import NotFound, Unauthorized, validation_error, validation_problem
+from customer_hub.problems import NotFound, Unauthorized, validation_error
 
 PROFILE_CACHE_SECONDS = 60
 UNKNOWN_CACHE_SECONDS = 10  # an unknown merchant id (a shop created a moment later shows soon)
@@ -40,8 +45,6 @@ EXPOSED_HEADERS = "idempotent-replayed, retry-after"
 PREFLIGHT_MAX_AGE = "600"
 
 logger = Logger()
-
-_request = threading.local()
 
 PROFILE_CACHE_ENTRIES = 2048  # merchants per warm container; least recently used go first
 _profiles: ExpiringLru[str, Merchant | None] = ExpiringLru(PROFILE_CACHE_ENTRIES)
@@ -114,27 +117,71 @@ def preflight_headers(event: dict[str, Any]) -> dict[str, str] | None:
     }
 
 
+def _storefront_headers(response: dict[str, Any]) -> dict[str, Any]:
+    """The shop's CORS and the language headers added to an answer of this invocation's
+    request, whether the resolver or `checked_request` gave it."""
+    response["headers"] = with_vary_origin(
+        {
+            **(response.get("headers") or {}),
+            **cors_headers(request_event()),
+            **language_headers(),
+        }
+    )
+    return response
+
+
+_NOT_AN_OBJECT = "the body must be a JSON object"
+
+
+def _object_body(request: dict[str, Any], absent: str | None) -> dict[str, Any]:
+    """The request whose body is a JSON object: an absent (or blank) one stands for `absent`
+    (422 without it); an array, string, number or `null` is a 422 at `body` (Powertools would
+    otherwise validate a one-element array's element as the body)."""
+    body = request.get("body")
+    if not isinstance(body, str) or not body.strip():
+        if absent is None:
+            raise validation_error(["body"], _NOT_AN_OBJECT)
+        return {**request, "body": absent, "isBase64Encoded": False}
+    if not isinstance(json.loads(body), dict):  # JSON, nested at most 32 deep: checked_request
+        raise validation_error(["body"], _NOT_AN_OBJECT)
+    return request
+
+
 def storefront_route(
-    app: APIGatewayHttpResolver, logger: Logger
+    app: APIGatewayHttpResolver,
+    logger: Logger,
+    *,
+    needs: tuple[str, ...] = (),
+    before_body: Callable[[str], Any] | None = None,
+    absent_body: str | None = None,
 ) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
     """A public route whose every response (errors included) carries the shop's CORS headers,
-    and `Vary: Origin` whatever the origin (the answer depends on it)."""
-    inner = public_route(app, logger)
+    and `Vary: Origin` whatever the origin (the answer depends on it).
 
-    def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        _request.event = event
-        response = inner(event, context)
-        if isinstance(response, dict):
-            response["headers"] = with_vary_origin(
-                {
-                    **(response.get("headers") or {}),
-                    **cors_headers(event),
-                    **language_headers(),
-                }
-            )
-        return response
+    A route with a `Body()` gives `before_body`: its checks that API.md orders before the body
+    (404 unknown shop, 401 customer token, the idempotency key), called with the path's
+    `merchant_id` before Powertools validates the body (which it does before any route code);
+    the route reads what it returned with `admitted()`. Its body must then be a JSON object;
+    `absent_body` is what a request without one means (`"{}"`; None: a 422).
+    """
+    prepare = None
+    if before_body is not None:
+        check = before_body
 
-    return handler
+        def prepare(request: dict[str, Any]) -> dict[str, Any]:
+            current = invocation.current()
+            admitted = check(path_parameter("merchant_id"))
+            if current is not None:
+                current.admitted = admitted
+            return _object_body(request, absent_body)
+
+    return public_route(app, logger, needs=needs, prepare=prepare, finish=_storefront_headers)
+
+
+def admitted() -> Any:
+    """What this invocation's `before_body` returned (the merchant, shopper, key it checked)."""
+    current = invocation.current()
+    return current.admitted if current is not None else None
 
 
 def request_language() -> Language:
@@ -163,14 +210,8 @@ def with_vary_origin(headers: dict[str, str]) -> dict[str, str]:
 
 
 def request_event() -> dict[str, Any]:
-    """This invocation's raw event.
-
-    Read from here rather than from `app.current_event`: Powertools keeps the current event on
-    a class attribute shared by every resolver in the process, which is one invocation at a
-    time in Lambda but not in an in-process stack serving concurrent requests.
-    """
-    event = getattr(_request, "event", None)
-    return event if isinstance(event, dict) else {}
+    """This invocation's raw event, as API Gateway sent it (`customer_hub.edge.invocation`)."""
+    return invocation.raw_event()
 
 
 def request_header(name: str) -> str | None:
@@ -222,14 +263,12 @@ def _json_object() -> dict[str, Any]:
 
 
 def reject_body_fields() -> None:
-    """Routes without a body accept none or `{}`; anything else is a 422 (API.md)."""
+    """Routes without a body accept none or `{}`; anything else is a 422 at its first field
+    (API.md).
+
+    Not a `Body()`: the route has no body, and a model parameter would document one in the
+    OpenAPI document and report every unknown field with pydantic's message instead of the
+    first as `unknown field`.
+    """
     for name in _json_object():
         raise validation_error(["body", name], "unknown field")
-
-
-def parse_body[M: BaseModel](model: type[M]) -> M:
-    """The JSON body as `model` (no body = `{}`); invalid → 422 with every error located."""
-    try:
-        return model.model_validate(_json_object())
-    except ValidationError as exc:
-        raise validation_problem(exc.errors(), prefix=["body"]) from exc

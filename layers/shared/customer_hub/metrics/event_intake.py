@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from customer_hub.identity import InvalidCustomerToken
 from customer_hub.infra import clock
 from customer_hub.merchants.profiles import Merchant
 from customer_hub.merchants.shopper_tokens import verify_shopper_token
 from customer_hub.metrics.hub_events import TOUCHPOINTS, EventType, HubEvent, record
-from customer_hub.problems import HubNotLive, Unauthorized, validation_error, validation_problem
+from customer_hub.problems import HubNotLive, Unauthorized, validation_error
 
 MAX_FUTURE = timedelta(minutes=5)
 MAX_AGE = timedelta(days=7)
@@ -64,12 +63,9 @@ class EventBatch(BaseModel):
     events: list[EventIn] = Field(min_length=1, max_length=25)
 
 
-def parse_batch(body: Any) -> EventBatch:
-    """The batch, or a 422 listing what is wrong; every event is in the time window."""
-    try:
-        batch = EventBatch.model_validate(body)
-    except ValidationError as exc:
-        raise validation_problem(exc.errors(), prefix=["body"]) from exc
+def in_time_window(batch: EventBatch) -> EventBatch:
+    """The batch (validated as a `Body()` by the route) when every event is in the time
+    window, else a 422 locating the first that is not."""
     now = clock.now()
     for index, event in enumerate(batch.events):
         if event.occurred_at > now + MAX_FUTURE:
