@@ -127,6 +127,23 @@ def _parse_items[T: BaseModel](model: type[T], items: Any, path: str) -> list[T]
     return parsed
 
 
+def _unreached(exc: httpx.TransportError, path: str) -> tuple[SmileError, bool]:
+    """A request that got no answer: (the failure, whether Smile cannot have acted on it —
+    nothing was sent, or the connection was never made)."""
+    import httpx
+
+    if isinstance(exc, httpx.TimeoutException):
+        safe = isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout)
+        failure = SmileUnavailable(f"Smile.io timed out ({type(exc).__name__})", path=path)
+    else:
+        safe = isinstance(exc, httpx.ConnectError)
+        failure = SmileUnavailable(
+            f"Smile.io could not be reached ({type(exc).__name__})", path=path
+        )
+    failure.maybe_acted = not safe
+    return failure, safe
+
+
 def _cursor(metadata: Any) -> str | None:
     """`""` and `null` both mean "no more pages"."""
     if not isinstance(metadata, dict):
@@ -268,18 +285,8 @@ class SmileTransport:
             retry_after: float | None = None
             try:
                 response, waited = self._send(method, path, params, body, waited)
-            except httpx.TimeoutException as exc:
-                safe = isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout)
-                failure: SmileError = SmileUnavailable(
-                    f"Smile.io timed out ({type(exc).__name__})", path=path
-                )
-                failure.maybe_acted = not safe
             except httpx.TransportError as exc:
-                safe = isinstance(exc, httpx.ConnectError)
-                failure = SmileUnavailable(
-                    f"Smile.io could not be reached ({type(exc).__name__})", path=path
-                )
-                failure.maybe_acted = not safe
+                failure, safe = _unreached(exc, path)
             else:
                 if response.status_code < 400:
                     try:
@@ -311,8 +318,6 @@ class SmileTransport:
 
     def get(self, path: str, **params: Any) -> Any:
         return self.request("GET", path, params=params)
-
-    # ------------------------------------------------------------------ program
 
     # ------------------------------------------------------------------ pagination
     def _page[T: BaseModel](
