@@ -155,6 +155,7 @@ class LimiterStats:
     fallbacks = 0
     late = 0  # grants not used: stale when the request was about to leave
     pushes = 0  # requests that left > SEND_ALLOWANCE_SECONDS after their slot
+    update_ms: list[float] = []  # how long each UpdateItem took (benchmarks: p50 / p99)
     _lock = threading.Lock()
 
     @classmethod
@@ -177,6 +178,13 @@ class LimiterStats:
     def reset(cls) -> None:
         with cls._lock:
             cls.grants = cls.dynamodb_requests = cls.fallbacks = cls.late = cls.pushes = 0
+            cls.update_ms = []
+
+    @classmethod
+    def took(cls, ms: float) -> None:
+        with cls._lock:
+            if len(cls.update_ms) < 100_000:
+                cls.update_ms.append(ms)
 
 
 class SharedRateLimiter:
@@ -231,15 +239,19 @@ class SharedRateLimiter:
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except dynamodb.exceptions.ConditionalCheckFailedException as exc:
-            self._rtt_ms += 0.3 * ((time.monotonic() - started) * 1000 - self._rtt_ms)
+            self._took((time.monotonic() - started) * 1000)
             old: dict[str, Any] = getattr(exc, "response", {}).get("Item") or {}
             if "tat" in old:
                 self._seen_tat = int(old["tat"]["N"])
             return None
-        self._rtt_ms += 0.3 * ((time.monotonic() - started) * 1000 - self._rtt_ms)
+        self._took((time.monotonic() - started) * 1000)
         tat = int(response["Attributes"]["tat"]["N"])
         self._seen_tat = tat
         return tat
+
+    def _took(self, ms: float) -> None:
+        self._rtt_ms += 0.3 * (ms - self._rtt_ms)
+        LimiterStats.took(ms)
 
     def _book(self, horizon: int) -> tuple[int | None, int]:
         """Try once to book a slot at most `horizon` ms ahead: (slot in ms or None, the stored
