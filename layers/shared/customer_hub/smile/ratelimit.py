@@ -41,7 +41,11 @@ delay is enforced, not assumed:
     afterwards keeps 1 s + margin from it.
 A slot that goes unused costs only throughput; the caller that let it pass re-anchors the
 schedule on itself (`SET tat = now + spacing` if nobody booked after its slot) instead of
-queueing behind it, so the sync alone still uses ~9 slots per second on a loaded machine.
+queueing behind it. A lone caller thus uses all 9.09 slots per second when each answer and
+its next booking fit in a slot (110 ms); each wake more than 50 ms late costs about one slot
+(8.5-8.9/s measured at load 4-7 on 2 cores), and against a Smile answering in 200 ms one
+request at a time gets ~3.6/s: the key's rate needs requests in flight together (the sync
+overlaps what Smile's API lets it; bench/results.md, "Shared Smile limiter").
 Clocks: the schedule is wall-clock milliseconds; instances on one host share a clock and
 Lambda hosts are kept within about a millisecond of UTC (Amazon Time Sync), far below the
 margin.
