@@ -8,7 +8,7 @@ have), all calling Smile on one key through `SharedRateLimiter` in the DynamoDB 
 (the endpoint comes from AWS_ENDPOINT_URL). Used by tests/integration/test_smile_limiter.py
 and bench/bench_limiter.py.
 
-    python -m hubdev.limiter_load standin          # prints its URL, serves until stdin closes
+    python -m hubdev.limiter_load standin <latency>  # prints its URL, serves until stdin closes
     python -m hubdev.limiter_load worker <args>    # see `_worker`
 """
 
@@ -39,6 +39,7 @@ class LoadResult:
     late: int = 0  # grants given up: stale when the request was about to leave
     pushes: int = 0  # requests that left > SEND_ALLOWANCE_SECONDS after their slot
     queued: list[float] = field(default_factory=list)  # the stand-in's own delay per request
+    update_ms: list[float] = field(default_factory=list)  # each limiter UpdateItem's time
     errors: list[str] = field(default_factory=list)
     waits: dict[str, list[float]] = field(default_factory=dict)
 
@@ -59,12 +60,13 @@ def _env() -> dict[str, str]:
     return env
 
 
-def _standin() -> None:
+def _standin(latency: float) -> None:
     from hubdev.smile_standin import SmileStandIn
 
     api_key = sys.stdin.readline().strip()
     with SmileStandIn() as standin:
         account = standin.add_account(api_key)
+        account.faults.update({"slow_seconds": latency, "slow_rate": 1.0})  # Smile's latency
         print(standin.url, flush=True)
         sys.stdin.read()  # until the caller closes stdin
         logged = standin.requests(account)
@@ -83,18 +85,22 @@ def _standin() -> None:
 
 def _worker(argv: list[str]) -> None:
     from customer_hub.smile.client import RetryPolicy, SmileClient
+    from customer_hub.smile.errors import SmileError
     from customer_hub.smile.ratelimit import LimiterStats, SharedRateLimiter
 
     table, digest, api_key, url, seconds, threads, priorities, shared = argv
     kinds = priorities.split(",")
+    # "shared": one limiter instance per thread (threads stand for separate Lambdas);
+    # "shared-overlap": the threads share one (one caller with that many requests in flight);
     # "local": the per-process limiter of before (threads of one process share it)
     errors: list[str] = []
     waits: dict[str, list[float]] = {}
+    one = SharedRateLimiter(table, digest)
     clients = [
         SmileClient(
             api_key,
             base_url=url,
-            limiter=SharedRateLimiter(table, digest) if shared == "shared" else None,
+            limiter={"shared": SharedRateLimiter(table, digest), "shared-overlap": one}.get(shared),
             priority=kinds[n % len(kinds)],  # type: ignore[arg-type]
             retry=RetryPolicy(max_attempts=1),
         )
@@ -114,7 +120,8 @@ def _worker(argv: list[str]) -> None:
                 else:
                     smile.get_points_settings()
             except Exception as exc:
-                if smile.priority != "urgent" or "NotFound" not in type(exc).__name__:
+                probe = isinstance(exc, SmileError) and 400 <= (exc.status or 0) < 500
+                if smile.priority != "urgent" or not probe:  # the probe POST's 4xx is its answer
                     with lock:
                         errors.append(type(exc).__name__)
             with lock:
@@ -136,6 +143,7 @@ def _worker(argv: list[str]) -> None:
                 "fallbacks": LimiterStats.fallbacks,
                 "late": LimiterStats.late,
                 "pushes": LimiterStats.pushes,
+                "update_ms": LimiterStats.update_ms,
                 "errors": errors,
                 "waits": waits,
             }
@@ -152,15 +160,17 @@ def run_load(
     seconds: float,
     priorities: tuple[str, ...] = ("background",),
     limiter: str = "shared",
+    latency: float = 0.0,
 ) -> LoadResult:
-    """Run the load on a fresh key and return what the stand-in saw and the limiters did."""
+    """Run the load on a fresh key and return what the stand-in saw and the limiters did;
+    the stand-in answers each request `latency` seconds after it arrived (Smile's latency)."""
     import hashlib
 
     api_key = f"sk_test_{uuid.uuid4().hex}"
     digest = hashlib.sha256(api_key.encode()).hexdigest()
     launch = [sys.executable, "-m", "hubdev.limiter_load"]
     pipes = {"stdin": subprocess.PIPE, "stdout": subprocess.PIPE, "text": True}
-    standin = subprocess.Popen([*launch, "standin"], env=_env(), **pipes)  # type: ignore[call-overload]
+    standin = subprocess.Popen([*launch, "standin", str(latency)], env=_env(), **pipes)  # type: ignore[call-overload]
     assert standin.stdin is not None and standin.stdout is not None
     standin.stdin.write(api_key + "\n")
     standin.stdin.flush()
@@ -197,6 +207,7 @@ def run_load(
         result.fallbacks += report["fallbacks"]
         result.late += report["late"]
         result.pushes += report["pushes"]
+        result.update_ms += report["update_ms"]
         result.errors += report["errors"]
         for kind, waits in report["waits"].items():
             result.waits.setdefault(kind, []).extend(waits)
@@ -205,6 +216,6 @@ def run_load(
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["standin"]:
-        _standin()
+        _standin(float(sys.argv[2]))
     else:
         _worker(sys.argv[2:])

@@ -22,14 +22,19 @@ from customer_hub.infra.aws import client
 from customer_hub.infra.config import config
 from customer_hub.smile.client import SmileClient
 from customer_hub.smile.ratelimit import (
+    HORIZON_SECONDS,
+    LimiterBusy,
     LimiterStats,
     RateLimiter,
     SharedRateLimiter,
     limiter_for,
+    wait_budget,
 )
 from hubdev.limiter_load import run_load
 from hubdev.smile_standin import SmileStandIn
 from hubdev.stack import LocalStack
+from tests.support.api import InProcessApi, assert_problem
+from tests.support.storefront import Shop
 
 
 @pytest.mark.slow
@@ -199,3 +204,61 @@ def test_the_limiter_falls_back_to_the_process_when_dynamodb_fails(
         assert limiter.acquire("urgent") < 0.5
     assert LimiterStats.fallbacks == before + 3
     assert len(fallback._sent) == 3
+
+
+def test_a_purchase_whose_grants_keep_going_stale_gives_up_within_its_wait_budget(
+    stack: LocalStack,
+) -> None:
+    """The instance is paused 200 ms after each booking (starved): each grant goes stale and is
+    booked again, but only until the call's wait budget is spent; then it fails, nothing sent."""
+
+    class Starved(SharedRateLimiter):
+        def _book(self, horizon: int) -> tuple[int | None, int]:
+            booked = super()._book(horizon)
+            time.sleep(0.2)
+            return booked
+
+    limiter = Starved(config().data_table, uuid.uuid4().hex * 2)
+    LimiterStats.reset()
+    started = time.monotonic()
+    with pytest.raises(LimiterBusy):
+        limiter.acquire("urgent", within=1.0)
+    elapsed = time.monotonic() - started
+    assert elapsed < 1.0 + 0.6, elapsed
+    assert LimiterStats.late >= 2 and LimiterStats.grants == 0, vars(LimiterStats)
+    # The redeem function's timeout is sized for this budget (tests/infra).
+    assert wait_budget("urgent") == HORIZON_SECONDS["urgent"]
+
+
+def test_a_redemption_that_finds_no_slot_within_its_budget_is_503_and_spends_nothing(
+    api: InProcessApi, shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The key's schedule is booked 30 s ahead (say, late sends pushed it): the purchase
+    cannot have a slot within its 5 s, so it is not sent; the shopper is told to retry."""
+    monkeypatch.setenv("SMILE_RATE_LIMIT", "shared")
+    shopper = shop.shopper(balance=350)
+    digest = hashlib.sha256(shop.api_key.encode()).hexdigest()
+    key = {"pk": {"S": f"SMILE_RATE#{digest[:32]}"}, "sk": {"S": "BUCKET"}}
+    dynamodb = client("dynamodb")
+    ahead = str(int((time.time() + 30) * 1000))
+    dynamodb.put_item(TableName=config().data_table, Item={**key, "tat": {"N": ahead}})
+    idempotency_key = str(uuid.uuid4())
+
+    def redeem() -> Any:
+        return api.post(
+            shop.path("rewards/12/redeem"),
+            token=shopper.token,
+            json_body={},
+            headers={"idempotency-key": idempotency_key, "origin": shop.origin},
+        )
+
+    started = time.monotonic()
+    busy = redeem()
+    assert time.monotonic() - started < HORIZON_SECONDS["urgent"]  # it did not wait it out
+    assert_problem(busy, 503, "upstream-unavailable")
+    assert busy.headers.get("retry-after")
+    assert shop.purchases() == [] and shop.smile_balance(shopper) == 350
+    dynamodb.delete_item(TableName=config().data_table, Key=key)
+    again = redeem()
+    assert again.status == 201, again.body
+    assert len(shop.purchases()) == 1 and shop.smile_balance(shopper) == 100

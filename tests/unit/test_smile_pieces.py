@@ -38,6 +38,19 @@ def test_limiter_never_lets_more_than_rate_through_in_any_window() -> None:
     assert sent[-1] - sent[0] >= 3.0
 
 
+def test_limiter_refuses_at_once_a_wait_longer_than_the_budget() -> None:
+    from customer_hub.smile.ratelimit import LimiterBusy
+
+    fake = FakeTime()
+    limiter = RateLimiter(10, 1.0, clock=fake.clock, sleep=fake.sleep)
+    for _ in range(10):
+        limiter.acquire("urgent")
+    with pytest.raises(LimiterBusy):
+        limiter.acquire("urgent", within=0.5)
+    assert fake.now == 100.0  # refused without waiting
+    assert limiter.acquire("urgent", within=1.0) == 1.0
+
+
 def test_error_bodies_are_parsed_defensively() -> None:
     assert error_message('{"error": {"message": "Not enough points"}}') == "Not enough points"
     assert error_message('{"errors": [{"message": "bad id"}]}') == "bad id"

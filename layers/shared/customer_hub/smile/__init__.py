@@ -15,6 +15,7 @@ _WHERE = {
     "SmileClient": "client",
     "Timeouts": "client",
     "SmileBadRequest": "errors",
+    "SmileBusy": "errors",
     "SmileError": "errors",
     "SmileForbidden": "errors",
     "SmileInvalidResponse": "errors",
@@ -42,6 +43,7 @@ __all__ = [
     "RetryPolicy",
     "RewardFulfillment",
     "SmileBadRequest",
+    "SmileBusy",
     "SmileClient",
     "SmileError",
     "SmileForbidden",
@@ -59,6 +61,7 @@ if TYPE_CHECKING:
     from customer_hub.smile.client import MAX_PAGE_SIZE, RetryPolicy, SmileClient, Timeouts
     from customer_hub.smile.errors import (
         SmileBadRequest,
+        SmileBusy,
         SmileError,
         SmileForbidden,
         SmileInvalidResponse,

@@ -42,8 +42,8 @@ from customer_hub.smile.transport import (
 __all__ = ["MAX_PAGE_SIZE", "RetryPolicy", "SmileClient", "Timeouts"]
 
 
-class SmileClient(SmileTransport):
-    """One merchant's Smile.io account: one method per Smile endpoint the hub uses."""
+class SmileProgramCalls(SmileTransport):
+    """The loyalty program's settings and catalogue (what the sync copies first)."""
 
     def get_points_settings(self) -> PointsSettings:
         data = self.get("/points_settings") or {}
@@ -94,6 +94,11 @@ class SmileClient(SmileTransport):
             return None
         settings = data.get("vip_settings")
         return VipSettings.model_validate(settings) if isinstance(settings, dict) else None
+
+
+class SmileClient(SmileProgramCalls):
+    """One merchant's Smile.io account: one method per Smile endpoint the hub uses (the
+    program's in `SmileProgramCalls`, customers and their rewards here)."""
 
     # ------------------------------------------------------------------ customers
     def customers_page(

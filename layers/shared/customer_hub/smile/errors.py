@@ -69,6 +69,13 @@ class SmileRateLimited(SmileUnavailable):
     """429 that outlasted the retries."""
 
 
+class SmileBusy(SmileUnavailable):
+    """The key's shared request budget had no slot within the call's wait budget: nothing was
+    sent, so Smile did nothing (a purchase spent no points)."""
+
+    retry_after: float = 0.0  # when the schedule may have room again (seconds, a guess)
+
+
 _BY_STATUS: dict[int, type[SmileError]] = {
     400: SmileBadRequest,
     401: SmileUnauthorized,

@@ -17,6 +17,10 @@ its bytes go out (False: the grant went stale, acquire again), `sent(at)` once t
   long sync queue; a sync caller that finds the schedule full sleeps until it has room, plus
   a random backoff that doubles with each refusal and shrinks with each grant (many waiting
   instances spread out instead of all retrying when one slot frees).
+  A call waits for its slot at most `WAIT_BUDGET_SECONDS` of its priority in all (a purchase:
+  5 s, the wait the redeem function's timeout is sized for): no slot is booked past that
+  deadline, a grant gone stale is booked again only while it allows, and a schedule whose end
+  is past it refuses the call at once (`LimiterBusy`, before anything is sent).
   Cost: one UpdateItem per Smile request, a second one when the guess of busy/idle or room
   was wrong (the failed request returns the stored `tat`, so no read is needed). If DynamoDB
   fails, the call falls back to the process-local limiter (a redemption is never blocked by
@@ -37,7 +41,11 @@ delay is enforced, not assumed:
     afterwards keeps 1 s + margin from it.
 A slot that goes unused costs only throughput; the caller that let it pass re-anchors the
 schedule on itself (`SET tat = now + spacing` if nobody booked after its slot) instead of
-queueing behind it, so the sync alone still uses ~9 slots per second on a loaded machine.
+queueing behind it. A lone caller thus uses all 9.09 slots per second when each answer and
+its next booking fit in a slot (110 ms); each wake more than 50 ms late costs about one slot
+(8.5-8.9/s measured at load 4-7 on 2 cores), and against a Smile answering in 200 ms one
+request at a time gets ~3.6/s: the key's rate needs requests in flight together (the sync
+overlaps what Smile's API lets it; bench/results.md, "Shared Smile limiter").
 Clocks: the schedule is wall-clock milliseconds; instances on one host share a clock and
 Lambda hosts are kept within about a millisecond of UTC (Amazon Time Sync), far below the
 margin.
@@ -47,6 +55,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import os
 import random
 import threading
@@ -67,6 +76,11 @@ Priority = Literal["urgent", "interactive", "background"]
 # How far ahead of now each priority may book a slot (seconds).
 # A storefront read waits at most ~0.6 s for its slot (its whole Smile budget is 1.5 s).
 HORIZON_SECONDS: dict[str, float] = {"urgent": 5.0, "interactive": 0.6, "background": 0.5}
+# The longest a call may wait in all for its slot (stale grants booked again included), by
+# priority; past it the call fails before anything is sent (`LimiterBusy`). A purchase: its
+# horizon, the wait the redeem function's timeout is sized for (tests/infra). Reads and the
+# sync are not bounded here: their callers' own budgets (read timeouts, the sync's time left).
+WAIT_BUDGET_SECONDS: dict[str, float] = {"urgent": HORIZON_SECONDS["urgent"]}
 # A grant this old when the request is about to leave is not used (it could land within 1 s
 # of a request 10 slots later): the caller books again. An unused slot only lowers the rate.
 # Below SEND_ALLOWANCE_SECONDS: the check runs a few Python steps before the socket write.
@@ -74,6 +88,20 @@ LATE_SLOT_SECONDS = 0.05
 RATE_SK = "BUCKET"
 
 log = logging.getLogger("customer_hub.smile.ratelimit")
+
+
+class LimiterBusy(Exception):
+    """No slot of the key's budget within the caller's wait budget; nothing was sent.
+    `retry_after`: seconds until the schedule has room for this priority again (a guess)."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"no Smile request slot free; retry in {retry_after:.1f} s")
+        self.retry_after = retry_after
+
+
+def wait_budget(priority: Priority) -> float:
+    """How long a call of this priority may wait for its slots in all (inf: no bound)."""
+    return WAIT_BUDGET_SECONDS.get(priority, math.inf)
 
 
 class RateLimiter:
@@ -96,8 +124,10 @@ class RateLimiter:
         self._sent: deque[float] = deque()
         self._lock = threading.Lock()
 
-    def acquire(self, priority: Priority = "interactive") -> float:
-        """Block until a request may be sent; returns the seconds waited."""
+    def acquire(self, priority: Priority = "interactive", within: float | None = None) -> float:
+        """Block until a request may be sent; returns the seconds waited. Raises LimiterBusy
+        at once when that would take longer than `within` (default: the priority's budget)."""
+        budget = wait_budget(priority) if within is None else within
         waited = 0.0
         while True:
             with self._lock:
@@ -108,6 +138,8 @@ class RateLimiter:
                     self._sent.append(now)
                     return waited
                 delay = self._sent[0] + self.window - now
+            if waited + delay > budget:
+                raise LimiterBusy(delay)
             self._sleep(delay)
             waited += delay
 
@@ -127,6 +159,7 @@ class LimiterStats:
     fallbacks = 0
     late = 0  # grants not used: stale when the request was about to leave
     pushes = 0  # requests that left > SEND_ALLOWANCE_SECONDS after their slot
+    update_ms: list[float] = []  # how long each UpdateItem took (benchmarks: p50 / p99)
     _lock = threading.Lock()
 
     @classmethod
@@ -149,6 +182,13 @@ class LimiterStats:
     def reset(cls) -> None:
         with cls._lock:
             cls.grants = cls.dynamodb_requests = cls.fallbacks = cls.late = cls.pushes = 0
+            cls.update_ms = []
+
+    @classmethod
+    def took(cls, ms: float) -> None:
+        with cls._lock:
+            if len(cls.update_ms) < 100_000:
+                cls.update_ms.append(ms)
 
 
 class SharedRateLimiter:
@@ -203,24 +243,28 @@ class SharedRateLimiter:
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except dynamodb.exceptions.ConditionalCheckFailedException as exc:
-            self._rtt_ms += 0.3 * ((time.monotonic() - started) * 1000 - self._rtt_ms)
+            self._took((time.monotonic() - started) * 1000)
             old: dict[str, Any] = getattr(exc, "response", {}).get("Item") or {}
             if "tat" in old:
                 self._seen_tat = int(old["tat"]["N"])
             return None
-        self._rtt_ms += 0.3 * ((time.monotonic() - started) * 1000 - self._rtt_ms)
+        self._took((time.monotonic() - started) * 1000)
         tat = int(response["Attributes"]["tat"]["N"])
         self._seen_tat = tat
         return tat
 
-    def _book(self, priority: Priority) -> tuple[int | None, int]:
-        """Try once to book a slot: (slot in ms or None, the stored schedule end).
+    def _took(self, ms: float) -> None:
+        self._rtt_ms += 0.3 * (ms - self._rtt_ms)
+        LimiterStats.took(ms)
+
+    def _book(self, horizon: int) -> tuple[int | None, int]:
+        """Try once to book a slot at most `horizon` ms ahead: (slot in ms or None, the stored
+        schedule end).
 
         The soonest slot is now + the time an UpdateItem takes here (x1.5, from 5 to 250 ms):
         a slot that passed while its booking travelled would be given up on arrival."""
         now = self._now_ms()
         soonest = now + min(250, max(5, int(1.5 * self._rtt_ms)))
-        horizon = int(HORIZON_SECONDS[priority] * 1000)
         unused = getattr(self._local, "unused", None)
         self._local.unused = None
         if unused is not None and self._seen_tat == unused + self.spacing_ms:
@@ -235,7 +279,7 @@ class SharedRateLimiter:
                 return soonest, tat
         if self._seen_tat > soonest:
             if self._seen_tat - now > horizon:
-                return None, self._seen_tat  # full for this priority as far as we know
+                return None, self._seen_tat  # full for this caller as far as we know
             tat = self._update(
                 "SET tat = tat + :s",
                 "tat > :soonest AND tat <= :limit",
@@ -254,19 +298,30 @@ class SharedRateLimiter:
             return soonest, tat
         return None, self._seen_tat
 
-    def acquire(self, priority: Priority = "interactive") -> float:
-        """Block until this process may send one request on the key; returns seconds waited."""
+    def acquire(self, priority: Priority = "interactive", within: float | None = None) -> float:
+        """Block until this process may send one request on the key; returns seconds waited.
+
+        Raises LimiterBusy, before anything is sent, when no slot can be had within `within`
+        seconds (default: the priority's `WAIT_BUDGET_SECONDS`): no slot is booked past that
+        deadline, and a grant gone stale is booked again only while the deadline allows."""
         started = self._clock()
+        deadline = self._now_ms() + 1000 * (wait_budget(priority) if within is None else within)
+        if deadline < math.inf:
+            self._seen_tat = 0  # refused only on the schedule as it is now, not a stale guess
         raced = 0
         self._local.slot = None
         while True:
+            now = self._now_ms()
+            horizon = min(HORIZON_SECONDS[priority] * 1000, deadline - now)
+            if horizon < 0:
+                raise LimiterBusy(max(0.0, self._seen_tat - now) / 1000)
             try:
                 with self._lock:
-                    slot, tat = self._book(priority)
+                    slot, tat = self._book(int(horizon))
             except Exception:
                 log.warning("shared Smile limiter unavailable; limiting in process")
                 LimiterStats.count(fallbacks=1)
-                return self.fallback.acquire(priority)
+                return self.fallback.acquire(priority, max(0.0, (deadline - now) / 1000))
             now = self._now_ms()
             if slot is not None:
                 self._spread = max(1.0, self._spread * 0.75)
@@ -277,19 +332,21 @@ class SharedRateLimiter:
                     LimiterStats.count(grants=1)
                     # This instance's own sends also keep a sliding window on their actual
                     # times (a late wake never puts 11 of its requests within 1.1 s).
-                    self.fallback.acquire(priority)
+                    self.fallback.acquire(priority, math.inf)
                     return self._clock() - started
                 continue  # woke too late for the slot (a paused process): book another
-            # Full for this priority: sleep until the schedule has room plus a random backoff
+            if tat > deadline:  # no slot before the deadline: the schedule only moves on
+                raise LimiterBusy(max(0.0, (tat - now) / 1000 - HORIZON_SECONDS[priority]))
+            # Full for this caller: sleep until the schedule has room plus a random backoff
             # whose window doubles with each refusal and shrinks by a quarter with each grant
             # (kept across calls): N waiting instances settle near one attempt per slot.
-            room_at = tat - int(HORIZON_SECONDS[priority] * 1000)
+            room_at = tat - int(horizon)
             if room_at <= now and raced < 3:
                 raced += 1
                 continue  # lost a race for an idle schedule: it has room, book again at once
             self._spread = min(16.0, self._spread * 2)
             spread = self.spacing_ms * self._spread * random.random()
-            self._sleep(max(0, room_at - now + spread) / 1000)
+            self._sleep(max(0, min(room_at - now + spread, deadline - now)) / 1000)
 
     def _fresh(self) -> bool:
         """Whether this thread's grant is at most `LATE_SLOT_SECONDS` old; if not, it is

@@ -13,10 +13,9 @@ sit before the cursor and are picked up by the next run (their `updated_at` is a
 
 from __future__ import annotations
 
-import threading
 import uuid
-from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any, Literal
 
@@ -25,22 +24,22 @@ from pydantic import BaseModel
 from customer_hub.infra import clock
 from customer_hub.infra.config import config
 from customer_hub.infra.store import Table
-from customer_hub.loyalty import coupon_sync, snapshots
+from customer_hub.loyalty import snapshots
 from customer_hub.merchants.profiles import PROFILE_SK, merchant_pk
 from customer_hub.smile.client import MAX_PAGE_SIZE, SmileClient
 from customer_hub.smile.errors import (
     SmileError,
     SmileForbidden,
-    SmileNotFound,
     SmileUnauthorized,
     SmileUnavailable,
 )
-from customer_hub.smile.models import Customer, RewardFulfillment
+from customer_hub.smile.models import Page
+from customer_hub.smile.sync_writes import SyncWriter
+from customer_hub.smile.sync_writes import index_pk as index_pk  # where it was
 
 SYNC_SK = "SMILE_SYNC"
 OVERLAP = timedelta(minutes=2)
 STOP_MARGIN_SECONDS = 30.0  # a page (retries included) plus its writes fits in this
-WRITE_THREADS = 8
 
 Phase = Literal["program", "customers", "fulfillments"]
 Outcome = Literal["done", "continue", "failed"]
@@ -80,11 +79,6 @@ def _data() -> Table:
     return Table(config().data_table)
 
 
-def index_pk(merchant_id: str) -> str:
-    """Smile customer id → email, so fulfillments can be filed under their owner's email."""
-    return f"{merchant_pk(merchant_id)}#SMILE"
-
-
 def load_state(merchant_id: str) -> SyncState:
     item = _data().get(merchant_pk(merchant_id), SYNC_SK, consistent=True)
     if not item:
@@ -109,7 +103,11 @@ def stop_run(merchant_id: str) -> None:
 
 
 class Sync:
-    """Runs (or resumes) one merchant's sync with one client until done or out of time."""
+    """Runs (or resumes) one merchant's sync with one client until done or out of time.
+
+    Smile's requests overlap where its API allows: the program's six reads go out together,
+    and the next page (its cursor came with this one) is fetched while this page is written.
+    Pages of one list cannot overlap each other: each cursor comes with the page before it."""
 
     def __init__(
         self,
@@ -130,13 +128,15 @@ class Sync:
         self.table = _data()
         self.state = load_state(merchant_id)
         self._requests_before = smile.requests_made
-        self.writes = 0  # DynamoDB write requests (the benchmark reads it)
-        self._emails_seen: dict[int, str] = {}
-        self._writes_lock = threading.Lock()
+        self.writer = SyncWriter(merchant_id, self.table, smile)
+        self._pool = ThreadPoolExecutor(1)  # the page fetched ahead
+        self._ahead: tuple[tuple[Phase, str | None], Future[Page[Any]]] | None = None
+        self._may_fetch_ahead = False  # time left for the next page (checked before each page)
 
-    def _wrote(self, count: int = 1) -> None:
-        with self._writes_lock:
-            self.writes += count
+    @property
+    def writes(self) -> int:
+        """DynamoDB write requests (the benchmark reads it)."""
+        return self.writer.writes
 
     # -------------------------------------------------------------- the run
     def run(self) -> Outcome:
@@ -149,17 +149,23 @@ class Sync:
         state.invocations += 1
         try:
             while state.phase is not None:
-                if self.remaining_seconds() < self.stop_margin:
+                left = self.remaining_seconds()
+                self._may_fetch_ahead = left >= 2 * self.stop_margin
+                if left < self.stop_margin:
+                    self._stop_fetching()  # before the save: its request is counted
                     self._save()
                     return "continue"
                 self._step()
                 self._save()
         except SmileError as exc:
+            self._stop_fetching()  # before the save: its request is counted
             state.status = "failed"
             state.last_error = _describe(exc)
             state.last_error_at = clock.iso(clock.now())
             self._save()
             return "failed"
+        finally:
+            self._stop_fetching()
         self._finish()
         return "done"
 
@@ -180,17 +186,29 @@ class Sync:
             case "program":
                 self._sync_program()
                 self.state.phase, self.state.cursor = "customers", None
+                self._fetch_ahead("customers", None)
             case "customers":
-                self._sync_customer_page()
+                page = self._page("customers")
+                self.state.customers_synced += self.writer.save_customers(page.items)
+                self._next(page, "fulfillments")
             case "fulfillments":
-                self._sync_fulfillment_page()
+                page = self._page("fulfillments")
+                self.state.fulfillments_synced += self.writer.save_fulfillments(page.items)
+                self._next(page, None)
+
+    def _next(self, page: Page[Any], then: Phase | None) -> None:
+        self.state.pages += 1
+        if page.next_cursor is None:
+            self.state.phase, self.state.cursor = then, None
+        else:
+            self.state.cursor = page.next_cursor
 
     def _save(self) -> None:
         used = self.smile.requests_made - self._requests_before
         self._requests_before = self.smile.requests_made
         self.state.requests_made += used
         save_state(self.merchant_id, self.state)
-        self._wrote()
+        self.writer.wrote()
 
     def _finish(self) -> None:
         state = self.state
@@ -206,122 +224,62 @@ class Sync:
             values={":now": now},
             condition="attribute_exists(pk)",
         )
-        self._wrote()
+        self.writer.wrote()
+
+    # -------------------------------------------------------------- Smile's pages
+    def _fetch(self, phase: Phase, cursor: str | None) -> Page[Any]:
+        fetch = self.smile.customers_page if phase == "customers" else self.smile.fulfillments_page
+        return fetch(cursor=cursor, updated_at_min=self.state.since, limit=self.page_size)
+
+    def _page(self, phase: Phase) -> Page[Any]:
+        """The page at the saved cursor (fetched ahead when it could be); the one after it
+        starts on its way before this one is written."""
+        cursor = self.state.cursor
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None and ahead[0] == (phase, cursor):
+            page = ahead[1].result()
+        else:
+            page = self._fetch(phase, cursor)
+        if page.next_cursor is not None:
+            self._fetch_ahead(phase, page.next_cursor)
+        elif phase == "customers":
+            self._fetch_ahead("fulfillments", None)
+        return page
+
+    def _fetch_ahead(self, phase: Phase, cursor: str | None) -> None:
+        """Start fetching a page while the current one is written (not when the invocation
+        may stop before it: a fetched page nobody writes is a request wasted; an invocation
+        killed outright wastes the one on its way, and the next fetches it again)."""
+        if self._may_fetch_ahead:
+            self._ahead = ((phase, cursor), self._pool.submit(self._fetch, phase, cursor))
+
+    def _stop_fetching(self) -> None:
+        """The invocation ends: a page on its way is awaited (its request counted), not used."""
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None:
+            ahead[1].exception()  # waits; its failure, if any, no longer matters
 
     # -------------------------------------------------------------- program
     def _sync_program(self) -> None:
         smile = self.smile
-        program = snapshots.Program(
-            points_label=smile.get_points_settings().points_label,
-            points_products=smile.list_points_products(page_size=self.page_size),
-            earning_rules=smile.list_earning_rules(),
-            vip_tiers=smile.list_vip_tiers(),
-            referral_settings=smile.get_referral_settings(),
-            vip_settings=smile.get_vip_settings(),
-            synced_at=clock.iso(clock.now()),
-        )
-        snapshots.save_program(self.merchant_id, program)
-        self._wrote()
-
-    # -------------------------------------------------------------- customers
-    def _sync_customer_page(self) -> None:
-        page = self.smile.customers_page(
-            cursor=self.state.cursor, updated_at_min=self.state.since, limit=self.page_size
-        )
-        written = self._save_customers(page.items)
-        self.state.customers_synced += written
-        self.state.pages += 1
-        if page.next_cursor is None:
-            self.state.phase, self.state.cursor = "fulfillments", None
-        else:
-            self.state.cursor = page.next_cursor
-
-    def _save_customers(self, customers: Iterable[Customer]) -> int:
-        """Snapshots (conditional puts, in parallel), then the id → email index in batches."""
-        synced_at = clock.iso(clock.now())
-        with_email = [c for c in customers if c.email]
-        known = self._indexed_emails({c.id for c in with_email})
-        with ThreadPoolExecutor(WRITE_THREADS) as pool:
-            written = list(pool.map(lambda c: self._save_snapshot(c, synced_at), with_email))
-        index: dict[int, str] = {}
-        for customer, snapshot in zip(with_email, written, strict=True):
-            if snapshot is None:
-                continue  # what we hold is newer
-            previous = known.get(customer.id)
-            if previous != snapshot.email:
-                index[customer.id] = snapshot.email
-            if previous and previous != snapshot.email:  # the customer changed their email
-                self.table.delete(
-                    snapshots.email_pk(self.merchant_id, previous), f"CUSTOMER#{customer.id}"
-                )
-                self._wrote()
-        self._write_index(index)
-        return len(with_email)
-
-    def _save_snapshot(
-        self, customer: Customer, synced_at: str
-    ) -> snapshots.CustomerSnapshot | None:
-        snapshot = customer.snapshot(synced_at)
-        self._wrote()
-        self._emails_seen[customer.id] = snapshot.email
-        return snapshot if snapshots.save_customer(self.merchant_id, snapshot) else None
-
-    def _indexed_emails(self, customer_ids: set[int]) -> dict[int, str]:
-        if not customer_ids:
-            return {}
-        pk = index_pk(self.merchant_id)
-        found = self.table.batch_get((pk, f"CUSTOMER#{cid}") for cid in customer_ids)
-        return {int(item["sk"].removeprefix("CUSTOMER#")): str(item["email"]) for item in found}
-
-    def _write_index(self, emails: dict[int, str]) -> None:
-        """BatchWriteItem, 25 a request. Unconditional: runs of one merchant never overlap."""
-        pk = index_pk(self.merchant_id)
-        items = [
-            {"pk": pk, "sk": f"CUSTOMER#{cid}", "email": email} for cid, email in emails.items()
-        ]
-        self._wrote(self.table.batch_put(items))
-
-    # -------------------------------------------------------------- fulfillments
-    def _sync_fulfillment_page(self) -> None:
-        page = self.smile.fulfillments_page(
-            cursor=self.state.cursor, updated_at_min=self.state.since, limit=self.page_size
-        )
-        emails = self._emails({f.customer_id for f in page.items})
-        owned = [(f, emails[f.customer_id]) for f in page.items if f.customer_id in emails]
-        stored = self.table.batch_get(
-            (snapshots.email_pk(self.merchant_id, email), f"COUPON#{f.id}") for f, email in owned
-        )
-        known = {int(item["fulfillment_id"]) for item in stored}
-        with ThreadPoolExecutor(WRITE_THREADS) as pool:
-            list(
-                pool.map(lambda pair: self._save_coupon(*pair, new=pair[0].id not in known), owned)
+        with ThreadPoolExecutor(6) as pool:  # independent reads: all on their way at once
+            label = pool.submit(smile.get_points_settings)
+            products = pool.submit(smile.list_points_products, page_size=self.page_size)
+            rules = pool.submit(smile.list_earning_rules)
+            tiers = pool.submit(smile.list_vip_tiers)
+            referral = pool.submit(smile.get_referral_settings)
+            vip = pool.submit(smile.get_vip_settings)
+            program = snapshots.Program(
+                points_label=label.result().points_label,
+                points_products=products.result(),
+                earning_rules=rules.result(),
+                vip_tiers=tiers.result(),
+                referral_settings=referral.result(),
+                vip_settings=vip.result(),
+                synced_at=clock.iso(clock.now()),
             )
-        self.state.fulfillments_synced += len(owned)
-        self.state.pages += 1
-        if page.next_cursor is None:
-            self.state.phase, self.state.cursor = None, None
-        else:
-            self.state.cursor = page.next_cursor
-
-    def _save_coupon(self, fulfillment: RewardFulfillment, email: str, *, new: bool) -> None:
-        coupon_sync.merge_coupon_from_smile(
-            self.merchant_id, email, fulfillment.coupon(), probably_new=new
-        )
-        self._wrote()
-
-    def _emails(self, customer_ids: set[int]) -> dict[int, str]:
-        """Owner emails: seen in this invocation, else the index, else read from Smile."""
-        emails = {cid: self._emails_seen[cid] for cid in customer_ids if cid in self._emails_seen}
-        emails |= self._indexed_emails(customer_ids - emails.keys())
-        missing = sorted(customer_ids - emails.keys())
-        unknown: list[Customer] = []
-        for customer_id in missing:
-            try:
-                unknown.append(self.smile.get_customer(customer_id))
-            except SmileNotFound:
-                continue
-        self._save_customers(unknown)
-        return emails | {cid: self._emails_seen[cid] for cid in missing if cid in self._emails_seen}
+        snapshots.save_program(self.merchant_id, program)
+        self.writer.wrote()
 
 
 def _describe(exc: SmileError) -> str:

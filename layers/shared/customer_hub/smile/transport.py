@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import random
-import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -44,6 +43,7 @@ from customer_hub.smile.ratelimit import (
     SharedRateLimiter,
     limiter_for,
 )
+from customer_hub.smile.slots import LateForSlot, SlotGate
 
 if TYPE_CHECKING:
     import httpx
@@ -127,16 +127,29 @@ def _parse_items[T: BaseModel](model: type[T], items: Any, path: str) -> list[T]
     return parsed
 
 
+def _unreached(exc: httpx.TransportError, path: str) -> tuple[SmileError, bool]:
+    """A request that got no answer: (the failure, whether Smile cannot have acted on it —
+    nothing was sent, or the connection was never made)."""
+    import httpx
+
+    if isinstance(exc, httpx.TimeoutException):
+        safe = isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout)
+        failure = SmileUnavailable(f"Smile.io timed out ({type(exc).__name__})", path=path)
+    else:
+        safe = isinstance(exc, httpx.ConnectError)
+        failure = SmileUnavailable(
+            f"Smile.io could not be reached ({type(exc).__name__})", path=path
+        )
+    failure.maybe_acted = not safe
+    return failure, safe
+
+
 def _cursor(metadata: Any) -> str | None:
     """`""` and `null` both mean "no more pages"."""
     if not isinstance(metadata, dict):
         return None
     value = metadata.get("next_cursor")
     return value if isinstance(value, str) and value else None
-
-
-class _LateForSlot(Exception):
-    """Raised by the request hook before anything is sent: the limiter's grant went stale."""
 
 
 class SmileTransport:
@@ -163,17 +176,16 @@ class SmileTransport:
         self.base_url = (base_url or config().smile_api_base_url).rstrip("/")
         self.retry = retry or RetryPolicy()
         self.limiter = limiter or limiter_for(api_key, rate_per_second, 1.0 + WINDOW_MARGIN_SECONDS)
+        self._slots = SlotGate(self.limiter)
         self._sleep = sleep
         # The limiter's priority of this client's reads; a POST (a purchase, a points
         # transaction: a redemption or its compensation) always goes first ("urgent").
         self.priority: Priority = priority
-        self.requests_made = 0
-        self._count_lock = threading.Lock()
         import httpx
 
         hooks = {k: list(v) for k, v in (event_hooks or {}).items()}
         # The limiter's last word, after every other hook: a stale grant is not used.
-        hooks.setdefault("request", []).append(self._check_slot)
+        hooks.setdefault("request", []).append(self._slots.check)
         self._http = httpx.Client(
             base_url=self.base_url,
             timeout=(timeouts or Timeouts()).httpx(),
@@ -203,32 +215,30 @@ class SmileTransport:
     def close(self) -> None:
         self._http.close()
 
+    @property
+    def requests_made(self) -> int:
+        """Requests that went out (a stale grant's request, never sent, is not counted)."""
+        return self._slots.requests_made
+
     # ------------------------------------------------------------------ transport
-    def _check_slot(self, _request: httpx.Request) -> None:
-        if not self.limiter.on_time():
-            raise _LateForSlot
-        with self._count_lock:
-            self.requests_made += 1
-
-    def _trace(self, event: str, _info: Any) -> None:
-        """httpcore's trace: tells the limiter when the request's headers were written."""
-        if event == "http11.send_request_headers.complete":
-            self.limiter.sent(time.time())
-
-    def _send(self, method: str, path: str, params: Mapping[str, Any] | None, body: Any) -> Any:
+    def _send(
+        self, method: str, path: str, params: Mapping[str, Any] | None, body: Any, waited: float
+    ) -> tuple[Any, float]:
+        """One request on its own slot: (the response, the call's slot wait so far)."""
+        priority = self._slots.priority_of(method, self.priority)
         while True:
-            self.limiter.acquire("urgent" if method == "POST" else self.priority)
+            waited = self._slots.wait(priority, waited, path)
             try:
                 response = self._http.request(
                     method,
                     path,
                     params={k: v for k, v in (params or {}).items() if v is not None},
                     json=body,
-                    extensions={"trace": self._trace},
+                    extensions={"trace": self._slots.trace},
                 )
-            except _LateForSlot:
+            except LateForSlot:
                 continue  # nothing left: the grant went stale on the way, book another slot
-            return response
+            return response, waited
 
     def request(
         self,
@@ -270,22 +280,13 @@ class SmileTransport:
 
         started = time.monotonic()
         attempt = 0
+        waited = 0.0  # for slots, over the attempts: bounded by the priority's wait budget
         while True:
             retry_after: float | None = None
             try:
-                response = self._send(method, path, params, body)
-            except httpx.TimeoutException as exc:
-                safe = isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout)
-                failure: SmileError = SmileUnavailable(
-                    f"Smile.io timed out ({type(exc).__name__})", path=path
-                )
-                failure.maybe_acted = not safe
+                response, waited = self._send(method, path, params, body, waited)
             except httpx.TransportError as exc:
-                safe = isinstance(exc, httpx.ConnectError)
-                failure = SmileUnavailable(
-                    f"Smile.io could not be reached ({type(exc).__name__})", path=path
-                )
-                failure.maybe_acted = not safe
+                failure, safe = _unreached(exc, path)
             else:
                 if response.status_code < 400:
                     try:
@@ -317,8 +318,6 @@ class SmileTransport:
 
     def get(self, path: str, **params: Any) -> Any:
         return self.request("GET", path, params=params)
-
-    # ------------------------------------------------------------------ program
 
     # ------------------------------------------------------------------ pagination
     def _page[T: BaseModel](
