@@ -22,4 +22,4 @@ def patch_settings(patch: Annotated[SettingsPatch, Body(embed=False)]) -> Settin
     return Settings.model_validate(merchant.settings_json())
 
 
-handler = merchant_route(app, logger)
+handler = merchant_route(app, logger, body=True)

@@ -24,4 +24,4 @@ def put_shopify_webhook_secret(
     return Response(status_code=204, body="")
 
 
-handler = merchant_route(app, logger)
+handler = merchant_route(app, logger, body=True)

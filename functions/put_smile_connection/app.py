@@ -29,4 +29,4 @@ def put_smile_connection(
     return SmileConnected(connected=True)
 
 
-handler = merchant_route(app, logger, needs=("SYNC_QUEUE_URL",))
+handler = merchant_route(app, logger, needs=("SYNC_QUEUE_URL",), body=True)

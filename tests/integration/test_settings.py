@@ -91,5 +91,21 @@ def test_settings_validation(api: InProcessApi, merchant: CreatedMerchant) -> No
     assert (changed["timezone"], changed["cart_window_hours"]) == ("Australia/Sydney", 48)
 
 
+def test_a_body_that_is_not_a_json_object_is_refused(
+    api: InProcessApi, merchant: CreatedMerchant
+) -> None:
+    """A one-element array is not read as its element (Powertools would validate the element)."""
+    key = merchant.api_key
+    for body in ([{"cart_window_hours": 48}], [], "48", 48):
+        refused = assert_problem(
+            api.patch(SETTINGS, api_key=key, json_body=body), 422, "validation"
+        )
+        assert refused["errors"][0]["loc"] == ["body"], body
+    assert api.get(SETTINGS, api_key=key).json["cart_window_hours"] == 24
+    for path in ("/v1/admin/smile/connection", "/v1/admin/shopify/webhook-secret"):
+        refused = assert_problem(api.put(path, api_key=key, json_body=[{}]), 422, "validation")
+        assert refused["errors"][0]["loc"] == ["body"], path
+
+
 def test_unknown_route_is_404(api: InProcessApi) -> None:
     assert api.get("/v1/nothing-here").status == 404

@@ -355,6 +355,23 @@ def _route(
     return handler
 
 
+NOT_AN_OBJECT = "the body must be a JSON object"
+
+
+def object_body(request: dict[str, Any], absent: str | None) -> dict[str, Any]:
+    """The request whose body is a JSON object: an absent (or blank) one stands for `absent`
+    (422 without it); an array, string, number or `null` is a 422 at `body` (Powertools would
+    otherwise validate a one-element array's element as the body)."""
+    body = request.get("body")
+    if not isinstance(body, str) or not body.strip():
+        if absent is None:
+            raise validation_error(["body"], NOT_AN_OBJECT)
+        return {**request, "body": absent, "isBase64Encoded": False}
+    if not isinstance(json.loads(body), dict):  # JSON, nested at most 32 deep: checked_request
+        raise validation_error(["body"], NOT_AN_OBJECT)
+    return request
+
+
 def public_route(
     app: APIGatewayHttpResolver,
     logger: Logger,
@@ -374,8 +391,18 @@ def _admit_merchant(event: dict[str, Any]) -> None:
 
 
 def merchant_route(
-    app: APIGatewayHttpResolver, logger: Logger, *, needs: tuple[str, ...] = ()
+    app: APIGatewayHttpResolver,
+    logger: Logger,
+    *,
+    needs: tuple[str, ...] = (),
+    body: bool = False,
 ) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
     """The Lambda handler of a merchant route: 401 before anything else without a valid key
-    (503 when the authorizer could not look the key up)."""
-    return _route(app, logger, needs=needs, admit=_admit_merchant)
+    (503 when the authorizer could not look the key up). A route with a `Body()` says `body`:
+    its body must be a JSON object (`object_body`)."""
+    prepare = _object_body_required if body else None
+    return _route(app, logger, needs=needs, admit=_admit_merchant, prepare=prepare)
+
+
+def _object_body_required(request: dict[str, Any]) -> dict[str, Any]:
+    return object_body(request, None)

@@ -25,7 +25,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from customer_hub.edge import invocation
-from customer_hub.edge.http import is_merchant_id, public_route
+from customer_hub.edge.http import NOT_AN_OBJECT, is_merchant_id, object_body, public_route
 from customer_hub.identity import (
     Customer,
     InvalidCustomerToken,
@@ -130,23 +130,6 @@ def _storefront_headers(response: dict[str, Any]) -> dict[str, Any]:
     return response
 
 
-_NOT_AN_OBJECT = "the body must be a JSON object"
-
-
-def _object_body(request: dict[str, Any], absent: str | None) -> dict[str, Any]:
-    """The request whose body is a JSON object: an absent (or blank) one stands for `absent`
-    (422 without it); an array, string, number or `null` is a 422 at `body` (Powertools would
-    otherwise validate a one-element array's element as the body)."""
-    body = request.get("body")
-    if not isinstance(body, str) or not body.strip():
-        if absent is None:
-            raise validation_error(["body"], _NOT_AN_OBJECT)
-        return {**request, "body": absent, "isBase64Encoded": False}
-    if not isinstance(json.loads(body), dict):  # JSON, nested at most 32 deep: checked_request
-        raise validation_error(["body"], _NOT_AN_OBJECT)
-    return request
-
-
 def storefront_route(
     app: APIGatewayHttpResolver,
     logger: Logger,
@@ -173,7 +156,7 @@ def storefront_route(
             admitted = check(path_parameter("merchant_id"))
             if current is not None:
                 current.admitted = admitted
-            return _object_body(request, absent_body)
+            return object_body(request, absent_body)
 
     return public_route(app, logger, needs=needs, prepare=prepare, finish=_storefront_headers)
 
@@ -256,9 +239,9 @@ def _json_object() -> dict[str, Any]:
     try:
         parsed = json.loads(body)
     except ValueError as exc:
-        raise validation_error(["body"], "the body must be a JSON object") from exc
+        raise validation_error(["body"], NOT_AN_OBJECT) from exc
     if not isinstance(parsed, dict):
-        raise validation_error(["body"], "the body must be a JSON object")
+        raise validation_error(["body"], NOT_AN_OBJECT)
     return parsed
 
 
