@@ -8,7 +8,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from customer_hub.edge.http import is_merchant_id
+from customer_hub.edge.request_checks import is_merchant_id
 from customer_hub.edge.storefront import merchant_profile, preflight_headers
 from customer_hub.infra.config import checked_at_cold_start
 from customer_hub.problems import PROBLEM_CONTENT_TYPE, Forbidden, NotFound

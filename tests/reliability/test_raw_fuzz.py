@@ -26,7 +26,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from customer_hub.edge.http import MAX_BODY_BYTES, MAX_JSON_DEPTH
+from customer_hub.edge.request_checks import MAX_BODY_BYTES, MAX_JSON_DEPTH
 from customer_hub.infra.config import config
 from hubdev.smile_standin import SmileStandIn
 from hubdev.stack import LocalStack

@@ -25,7 +25,8 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from customer_hub.edge import invocation
-from customer_hub.edge.http import NOT_AN_OBJECT, is_merchant_id, object_body, public_route
+from customer_hub.edge.http import public_route
+from customer_hub.edge.request_checks import NOT_AN_OBJECT, is_merchant_id, object_body
 from customer_hub.identity import (
     Customer,
     InvalidCustomerToken,
