@@ -174,13 +174,20 @@ def read_record_files(folder: Path, offsets: dict[Path, int]) -> list[tuple[Reco
     return found
 
 
+_CALL_MARKER = "CHUB_AWS_CALL "
+
+
 def parse_container_log(function: str, text: str) -> list[Record]:
-    """The calls a `sam local invoke` container printed (CHUB_AWS_CALL_LOG=stderr)."""
+    """The calls a `sam local invoke` container printed (CHUB_AWS_CALL_LOG=stderr): one JSON
+    object after each marker, wherever it is (a function's threads printing at once can put two
+    records on one line)."""
+    decoder = json.JSONDecoder()
     found = []
-    for line in text.splitlines():
-        _, marker, payload = line.partition("CHUB_AWS_CALL ")
-        if marker:
-            found.append({"function": function, **json.loads(payload.strip())})
+    at = text.find(_CALL_MARKER)
+    while at >= 0:
+        record, end = decoder.raw_decode(text, at + len(_CALL_MARKER))
+        found.append({"function": function, **record})
+        at = text.find(_CALL_MARKER, end)
     return found
 
 

@@ -153,3 +153,14 @@ def test_every_function_of_the_template_has_its_deployed_role_checked() -> None:
     assert roles.allows(
         "SmileSyncWorkerFunction", iam.Request("dynamodb:BatchWriteItem", data_table)
     )
+
+
+def test_container_log_records_interleaved_by_threads_are_all_read() -> None:
+    """A function's threads (the sync's overlapping reads and writes) print at once: two records
+    can share a line, and a record can follow other output on its line."""
+    first = '{"service":"dynamodb","operation":"PutItem","names":{"TableName":"T"}}'
+    second = '{"service":"dynamodb","operation":"UpdateItem","names":{"TableName":"T"}}'
+    text = f"START\nCHUB_AWS_CALL {first}CHUB_AWS_CALL {second}\n\nlog line CHUB_AWS_CALL {first}\n"
+    records = iam.parse_container_log("SyncFunction", text)
+    assert [r["operation"] for r in records] == ["PutItem", "UpdateItem", "PutItem"]
+    assert all(r["function"] == "SyncFunction" for r in records)

@@ -66,7 +66,10 @@ def call_record(model: Any, params: dict[str, Any]) -> dict[str, Any]:
 def _print_call(model: Any = None, params: Any = None, **_: Any) -> None:
     if model is not None and isinstance(params, dict):
         line = json.dumps(call_record(model, params), separators=(",", ":"))
-        print(f"CHUB_AWS_CALL {line}", file=sys.stderr, flush=True)
+        # One write per record, newline included: print() writes the text and its newline
+        # separately, and the records of a function's threads would share lines.
+        sys.stderr.write(f"CHUB_AWS_CALL {line}\n")
+        sys.stderr.flush()
 
 
 # Set only by `make sam-local` (devtools/hubdev/samlocal.py), never by template.yaml: each
