@@ -77,6 +77,7 @@ class Shopper:
     redeemed: int = 0
     keys: list[str] = field(default_factory=list)
     codes: list[str] = field(default_factory=list)  # redeemed coupon codes not yet used
+    pending: list[str] = field(default_factory=list)  # redeemed coupons Smile was issuing
 
 
 @dataclass
@@ -93,6 +94,7 @@ class Sent:
     webhooks_sent: int = 0
     webhook_statuses: Counter[str] = field(default_factory=Counter)
     expected_webhook_statuses: Counter[str] = field(default_factory=Counter)
+    pending_redemptions: int = 0  # 201s whose coupon Smile was still issuing (no code yet)
 
 
 @dataclass
@@ -191,6 +193,7 @@ class Load:
         self.shop_domain = demo["shop_domain"]
         self.origin = f"https://{demo['shop_domain']}"
         self.shoppers = shoppers
+        self.started = time.monotonic()  # when the shoppers started (`run`)
         for shopper in shoppers:
             shopper.token = mint_customer_token(
                 demo["merchant_id"],
@@ -259,6 +262,28 @@ class Load:
                 extra["order_id"] = str(rng.randrange(5_000_000_000, 5_100_000_000))
             events.append(self.event(rng, kind, **extra))
         return events
+
+    def apply_issued(self, client: httpx.Client, shopper: Shopper, coupons: Any) -> None:
+        """As the drawer does: a redeemed coupon Smile was still issuing is applied to the
+        cart once the hub lists it with its code."""
+        listed = {
+            str(c["id"]): c for c in [*coupons.get("applied", []), *coupons.get("available", [])]
+        }
+        for coupon_id in [c for c in shopper.pending if listed.get(c, {}).get("code")]:
+            route, url = "POST /coupons/{id}/apply", f"{self.base}/coupons/{coupon_id}/apply"
+            response = self.call(client, route, "POST", url, 200)
+            if response.status_code != 200:
+                continue
+            shopper.pending.remove(coupon_id)
+            code = response.json()["coupon"]["code"]
+            shopper.codes.append(code)
+            with self.sent_lock:
+                self.sent.events[f"redeem:apply:{coupon_id}"] = {
+                    "type": "coupon_applied",
+                    "occurred_at": iso_seconds(utc_now()),
+                    "coupon_code": code,
+                    "customer": shopper.sub,
+                }
 
     # -------------------------------------------------------------- webhooks
     def send_webhook(
@@ -329,7 +354,9 @@ class Load:
                     opened.append(self.event(rng, "hub_logged_in"))
                 self.send_events(client, shopper, opened, seen)
                 for route in ("loyalty", "rewards", "coupons"):
-                    self.call(client, f"GET /{route}", "GET", f"{self.base}/{route}", 200)
+                    read = self.call(client, f"GET /{route}", "GET", f"{self.base}/{route}", 200)
+                if shopper.pending and read.status_code == 200:
+                    self.apply_issued(client, shopper, read.json())
                 done = self.interactions(rng)
                 self.send_events(client, shopper, done, seen)
                 if rng.random() < RESEND_SHARE:
@@ -362,9 +389,16 @@ class Load:
             if response.status_code == 201:
                 shopper.redeemed += 1
                 shopper.keys.append(key)
-                code = response.json()["coupon"].get("code")
-                if code:
-                    shopper.codes.append(code)
+                coupon = response.json()["coupon"]
+                code = coupon.get("code")
+                if not code:
+                    # Smile is still issuing it: the drawer applies it once it has its code
+                    # (`apply_issued`), and the hub records the `coupon_applied` then.
+                    shopper.pending.append(str(coupon["id"]))
+                    with self.sent_lock:
+                        self.sent.pending_redemptions += 1
+                    return
+                shopper.codes.append(code)
                 # The hub records this redemption as a `coupon_applied` interaction itself.
                 with self.sent_lock:
                     self.sent.events[f"redeem:{key}"] = {
@@ -384,12 +418,12 @@ class Load:
             threading.Thread(target=self.shopper_loop, args=(s, deadline, SEED + n))
             for n, s in enumerate(self.shoppers)
         ]
-        started = time.monotonic()
+        self.started = time.monotonic()
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
-        return time.monotonic() - started
+        return time.monotonic() - self.started
 
 
 # ------------------------------------------------------------------ what the dashboard must show
@@ -571,11 +605,51 @@ def dashboard_checks(
     return rows
 
 
-def verify_smile(ready: dict[str, Any], load: Load) -> list[list[object]]:
+def smile_log(ready: dict[str, Any]) -> list[dict[str, Any]]:
+    """The stand-in's request log (arrival times are this host's monotonic clock)."""
+    control = ready["smile_url"].rstrip("/").removesuffix("/v1")
+    return list(httpx.get(f"{control}/_control/requests", timeout=30).json()["requests"])
+
+
+def smile_kind(request: dict[str, Any]) -> str:
+    """A request's route at Smile, ids replaced by `{id}`."""
+    parts = ["{id}" if p.isdigit() else p for p in request["path"].split("/")]
+    query = "?email" if "email" in request.get("query", {}) else ""
+    return f"{request['method']} {'/'.join(parts)}{query}"
+
+
+def smile_demand(log: list[dict[str, Any]], started: float, seconds: float) -> str:
+    """What the load asked of Smile: requests by route, per second, the busiest 1-s window
+    and 429s (the demo key's budget is 10 requests per second)."""
+    during = sorted(
+        (r for r in log if r["account"] == "demo" and started <= r["at"] <= started + seconds),
+        key=lambda r: r["at"],
+    )
+    times = [r["at"] for r in during]
+    peak, first = 0, 0
+    for last, moment in enumerate(times):
+        while moment - times[first] >= 1.0:
+            first += 1
+        peak = max(peak, last - first + 1)
+    kinds = Counter(smile_kind(r) for r in during)
+    rows: list[list[object]] = [
+        [kind, count, f"{count / seconds:.2f}"] for kind, count in kinds.most_common()
+    ]
+    rows.append(["all", len(during), f"{len(during) / seconds:.2f}"])
+    statuses = Counter(r["status"] for r in during)
+    return (
+        table(["Smile request", "count", "per second"], rows)
+        + f"\n\nBusiest 1-s window at the stand-in: {peak} requests (limit 10); "
+        + "statuses: "
+        + ", ".join(f"{status} × {n}" for status, n in sorted(statuses.items()))
+    )
+
+
+def verify_smile(
+    ready: dict[str, Any], load: Load, log: list[dict[str, Any]]
+) -> list[list[object]]:
     """Every redemption reflected exactly at the stand-in and in the hub's loyalty read."""
     smile_url = ready["smile_url"]
-    control = smile_url.rstrip("/").removesuffix("/v1")
-    log = httpx.get(f"{control}/_control/requests", timeout=30).json()["requests"]
     purchases = [
         r
         for r in log
@@ -646,6 +720,7 @@ class Run:
     catch_up: float
     smile_checks: list[list[object]]
     dashboard_rows: list[list[Any]]
+    smile_demand: str
 
     @property
     def requests(self) -> int:
@@ -698,9 +773,13 @@ def run_load(seconds: float, *, shortcuts: bool) -> Run:
         drain(ready["url"])
         catch_up = time.monotonic() - drained_at
         after = dashboard.read()
-        smile_checks = verify_smile(ready, load)
+        log = smile_log(ready)
+        smile_checks = verify_smile(ready, load, log)
+        demand = smile_demand(log, load.started, took)
     rows = dashboard_checks(before, after, expected_figures(load.sent))
-    return Run(shortcuts, load, shoppers, took, server, client, catch_up, smile_checks, rows)
+    return Run(
+        shortcuts, load, shoppers, took, server, client, catch_up, smile_checks, rows, demand
+    )
 
 
 def comparison(main: Run, base: Run) -> str:
@@ -784,6 +863,10 @@ def main() -> int:
         ],
         ["stream catch-up after the load (`/_local/drain`)", f"{main_run.catch_up:.1f} s"],
         *main_run.smile_checks,
+        [
+            "redemptions answered while Smile was issuing (applied by the drawer later)",
+            sent.pending_redemptions,
+        ],
     ]
     errors = main_run.errors
     body = (
@@ -801,6 +884,9 @@ def main() -> int:
             if errors
             else ""
         )
+        + "\n\nWhat the load asked of Smile (the stand-in's log, the demo key, during the "
+        "load):\n\n"
+        + main_run.smile_demand
         + "\n\nAfter the load and `/_local/drain`: the dashboard's change over the load "
         f"(`{PERIOD['period']}`, read before and after with the merchant API key) against the "
         "figures counted client-side from distinct event ids and webhook ids.\n\n"

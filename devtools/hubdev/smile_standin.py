@@ -20,6 +20,7 @@ Every request is logged with its arrival time and key (`requests()`,
 from __future__ import annotations
 
 import base64
+import bisect
 import hashlib
 import io
 import json
@@ -29,7 +30,6 @@ import struct
 import sys
 import threading
 import time
-from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -469,7 +469,7 @@ class SmileStandIn:
         self._rng = random.Random(seed)
         self._accounts: dict[str, Account] = {}
         self._created = 0
-        self._windows: dict[str, deque[float]] = {}
+        self._windows: dict[str, list[float]] = {}  # answered arrivals per key, sorted
         self._log: list[LoggedRequest] = []
         self._lock = threading.Lock()
         self._server = _Server((host, port), _Handler, self)
@@ -561,13 +561,22 @@ class SmileStandIn:
         return best
 
     # -------------------------------------------------------------- serving
-    def _admit(self, api_key: str, now: float) -> bool:
-        window = self._windows.setdefault(api_key, deque())
-        while window and now - window[0] >= 1.0:
-            window.popleft()
-        if len(window) >= self.rate_limit:
-            return False
-        window.append(now)
+    def _admit(self, api_key: str, arrived: float) -> bool:
+        """Whether a request that arrived at `arrived` keeps every 1-second window of the key's
+        answered requests within the limit. Requests may be handled out of arrival order (a
+        busy machine's threads), so the windows before and after it are both checked."""
+        admitted = self._windows.setdefault(api_key, [])
+        del admitted[: bisect.bisect_left(admitted, max(admitted[-1:] or [arrived]) - 5.0)]
+        near = admitted[
+            bisect.bisect_right(admitted, arrived - 1.0) : bisect.bisect_left(
+                admitted, arrived + 1.0
+            )
+        ]
+        for start in [t for t in near if t <= arrived] + [arrived]:
+            inside = bisect.bisect_left(near, start + 1.0) - bisect.bisect_left(near, start)
+            if inside + 1 > self.rate_limit:
+                return False
+        bisect.insort(admitted, arrived)
         return True
 
     def _injected(self, account: Account | None, path: str) -> tuple[int | None, float, bool]:

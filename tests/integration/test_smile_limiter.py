@@ -20,6 +20,7 @@ import pytest
 
 from customer_hub.infra.aws import client
 from customer_hub.infra.config import config
+from customer_hub.smile.access import READ_BUDGET_SECONDS
 from customer_hub.smile.client import SmileClient
 from customer_hub.smile.ratelimit import (
     HORIZON_SECONDS,
@@ -157,6 +158,49 @@ def test_a_request_that_left_late_moves_the_schedule_on(
     assert smile_standin.max_requests_in_window(smile_standin.account(api_key), 1.0) <= 10
 
 
+def test_a_late_request_does_not_push_a_schedule_already_booked_past_its_second(
+    stack: LocalStack,
+) -> None:
+    """A push exists for the slots booked after a late request, within 1 s + margin of it.
+    When the schedule already ends later than that (others booked ahead), pushing it only
+    delays everyone: late requests of a busy key used to add up, the schedule ran seconds
+    ahead of its requests and purchases were refused for want of a slot."""
+    limiter = SharedRateLimiter(config().data_table, uuid.uuid4().hex * 2)
+    limiter.acquire("urgent")
+    slot_left = time.time()
+    ahead = int((slot_left + 3) * 1000)
+    client("dynamodb").update_item(
+        TableName=limiter.table_name,
+        Key={"pk": {"S": limiter.pk}, "sk": {"S": "BUCKET"}},
+        UpdateExpression="SET tat = :t",
+        ExpressionAttributeValues={":t": {"N": str(ahead)}},
+    )
+    limiter.sent(slot_left + 0.4)  # 400 ms late
+    assert _schedule_end(limiter) == ahead
+
+
+def test_a_slow_dynamodb_does_not_make_every_grant_stale(
+    stack: LocalStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each booking is an UpdateItem; when DynamoDB answers in 400 ms (throttled, or an
+    instance starved of CPU), a slot booked 250 ms ahead has passed when the answer comes
+    and is given up, every time, until a purchase runs out of its 5 s. The slot is booked
+    as far ahead as bookings take here."""
+    dynamodb = client("dynamodb")
+    update_item = dynamodb.update_item
+
+    def slow_update_item(**kwargs: Any) -> Any:
+        time.sleep(0.4)
+        return update_item(**kwargs)
+
+    monkeypatch.setattr(dynamodb, "update_item", slow_update_item)
+    limiter = SharedRateLimiter(config().data_table, uuid.uuid4().hex * 2)
+    LimiterStats.reset()
+    for _ in range(3):
+        limiter.acquire("urgent", within=3.0)
+    assert LimiterStats.late <= 1, vars(LimiterStats)  # the first, before it knew
+
+
 def test_a_redemption_goes_before_a_saturating_sync(
     stack: LocalStack, smile_standin: SmileStandIn
 ) -> None:
@@ -228,6 +272,61 @@ def test_a_purchase_whose_grants_keep_going_stale_gives_up_within_its_wait_budge
     assert LimiterStats.late >= 2 and LimiterStats.grants == 0, vars(LimiterStats)
     # The redeem function's timeout is sized for this budget (tests/infra).
     assert wait_budget("urgent") == HORIZON_SECONDS["urgent"]
+
+
+def test_a_storefront_read_whose_grants_keep_going_stale_gives_up_within_its_budget(
+    stack: LocalStack,
+) -> None:
+    """A read has 1.5 s of Smile in all (`READ_BUDGET_SECONDS`) and serves the snapshot past
+    it: its slot wait is bounded too. Before, it booked again for as long as its grants went
+    stale (24 s measured under the load benchmark)."""
+
+    class Starved(SharedRateLimiter):
+        books = 0
+
+        def _book(self, horizon: int) -> tuple[int | None, int]:
+            Starved.books += 1
+            if Starved.books > 20:
+                raise AssertionError("still booking after 20 stale grants")
+            booked = super()._book(horizon)
+            time.sleep(0.2)
+            return booked
+
+    limiter = Starved(config().data_table, uuid.uuid4().hex * 2)
+    started = time.monotonic()
+    with pytest.raises(LimiterBusy):
+        limiter.acquire("interactive")
+    assert time.monotonic() - started < wait_budget("interactive") + 0.6
+    assert wait_budget("interactive") < READ_BUDGET_SECONDS - 0.5  # time left to ask Smile
+
+
+def test_one_thread_s_slow_booking_does_not_hold_up_the_other_threads(
+    stack: LocalStack,
+) -> None:
+    """Threads of one process share its limiter (`hub dev` runs every sandbox in one process;
+    the sync overlaps requests): a booking whose UpdateItem is slow (a busy DynamoDB, a paused
+    thread) must not make a purchase on another thread wait for it. Before, every booking of
+    the process took one lock across its UpdateItem, and purchases queued behind reads for
+    5-11 s in the load benchmark."""
+    slow_thread = threading.Event()
+
+    class OneSlowThread(SharedRateLimiter):
+        def _update(self, expression: str, condition: str, values: dict[str, int]) -> int | None:
+            if threading.current_thread().name == "slow-reader":
+                slow_thread.set()
+                time.sleep(1.5)
+            return super()._update(expression, condition, values)
+
+    limiter = OneSlowThread(config().data_table, uuid.uuid4().hex * 2)
+    reader = threading.Thread(
+        target=limiter.acquire, args=("background",), name="slow-reader", daemon=True
+    )
+    reader.start()
+    assert slow_thread.wait(5)
+    started = time.monotonic()
+    limiter.acquire("urgent")
+    assert time.monotonic() - started < 0.75
+    reader.join(5)
 
 
 def test_a_redemption_that_finds_no_slot_within_its_budget_is_503_and_spends_nothing(

@@ -31,7 +31,7 @@ def test_limiter_never_lets_more_than_rate_through_in_any_window() -> None:
     limiter = RateLimiter(10, 1.0, clock=fake.clock, sleep=fake.sleep)
     sent = []
     for _ in range(35):
-        limiter.acquire()
+        limiter.acquire("background")  # a sync: no wait budget
         sent.append(fake.now)
     for i, start in enumerate(sent):
         assert sum(1 for t in sent[i:] if t - start < 1.0) <= 10
@@ -93,3 +93,54 @@ def test_the_smile_package_exports_resolve_on_first_use() -> None:
         assert getattr(smile, name) is not None, name
     with pytest.raises(AttributeError):
         _ = smile.NoSuchName  # type: ignore[attr-defined]
+
+
+def test_the_smile_stand_in_limits_by_arrival_even_when_it_handles_requests_out_of_order() -> None:
+    """The stand-in counts each request from when it reached the socket; on a busy machine its
+    threads may handle a request after later ones. Ten requests within 1 s, then one that
+    arrived 1 s before the first: no 1-second window holds 11, so Smile would answer it.
+    Before, the late-handled one was counted against the ten and refused (429)."""
+    import time
+
+    from hubdev.smile_standin import SmileStandIn
+
+    with SmileStandIn(rate_limit=10) as standin:
+        standin.add_account("sk_test_order")
+        headers = {"authorization": "Bearer sk_test_order"}
+        base = time.time() - 10
+
+        def status(arrived: float) -> int:
+            reply = standin.handle("GET", "/v1/points_settings", headers, b"", received=arrived)
+            assert reply is not None
+            return reply[0]
+
+        assert [status(base + 1.0 + i / 10) for i in range(10)] == [200] * 10
+        assert status(base) == 200  # alone in [base, base + 1)
+        assert status(base + 0.5) == 200  # [base + 0.5, base + 1.5): with 5 of the ten
+        assert status(base + 0.95) == 429  # [base + 0.95, base + 1.95): with all ten
+        assert status(base + 1.95) == 429  # [base + 1.0, base + 2.0): the 11th
+
+
+def test_smile_clients_share_one_tls_context(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every redemption and every refreshing read makes a Smile client. Building a TLS
+    context loads the CA bundle: 36 ms of CPU each (measured), so a warm container builds
+    it once and every client shares it."""
+    import ssl
+
+    from customer_hub.smile import SmileClient
+
+    built: list[object] = []
+    real = ssl.create_default_context
+
+    def counting(*args: object, **kwargs: object) -> ssl.SSLContext:
+        built.append(args)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ssl, "create_default_context", counting)
+    monkeypatch.setenv("SMILE_API_BASE_URL", "https://api.smile.example/v1")
+    clients = [
+        SmileClient(f"sk_test_{n}", base_url="https://api.smile.example/v1") for n in range(3)
+    ]
+    for smile in clients:
+        smile.close()
+    assert len(built) <= 1

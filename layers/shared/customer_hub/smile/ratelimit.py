@@ -19,9 +19,10 @@ its bytes go out (False: the grant went stale, acquire again), `sent(at)` once t
   a random backoff that doubles with each refusal and shrinks with each grant (many waiting
   instances spread out instead of all retrying when one slot frees).
   A call waits for its slot at most `WAIT_BUDGET_SECONDS` of its priority in all (a purchase:
-  5 s, the wait the redeem function's timeout is sized for): no slot is booked past that
-  deadline, a grant gone stale is booked again only while it allows, and a schedule whose end
-  is past it refuses the call at once (`LimiterBusy`, before anything is sent).
+  5 s, the wait the redeem function's timeout is sized for; a storefront read 0.6 s, then it
+  serves the snapshot; the sync no bound but its invocation's time left): no slot is booked
+  past that deadline, a grant gone stale is booked again only while it allows, and a schedule
+  whose end is past it refuses the call at once (`LimiterBusy`, before anything is sent).
   Cost: one UpdateItem per Smile request, a second one when the guess of busy/idle or room
   was wrong (the failed request returns the stored `tat`, so no read is needed). If DynamoDB
   fails, the call falls back to the process-local limiter (a redemption is never blocked by
@@ -39,7 +40,12 @@ delay is enforced, not assumed:
   * `sent(at)` runs when the headers were written (httpcore's trace): a request that still
     left more than 60 ms after its slot (the process was descheduled between the check and the
     write) pushes the schedule by its excess, `SET tat = tat + excess`, so every slot booked
-    afterwards keeps 1 s + margin from it.
+    afterwards keeps 1 s + margin from it — only when the schedule ends within 1 s + margin
+    of the request (a schedule booked further ahead is not pushed: the delays of many late
+    requests would add up and refuse purchases for want of a slot).
+  * A booking puts the soonest slot as far ahead as an UpdateItem takes from here (x1.5,
+    up to 2 s, the estimate following a slower answer at once): with DynamoDB slow or the
+    instance starved of CPU, a slot must not pass while its booking travels.
 A slot that goes unused costs only throughput; the caller that let it pass re-anchors the
 schedule on itself (`SET tat = now + spacing` if nobody booked after its slot) instead of
 queueing behind it. A lone caller thus uses all 9.09 slots per second when each answer and
@@ -97,6 +103,8 @@ __all__ = [
 ]
 
 RATE_SK = "BUCKET"
+# The furthest ahead of now a booking puts the soonest slot when UpdateItems are slow.
+MAX_BOOKING_LEAD_MS = 2000
 
 log = logging.getLogger("customer_hub.smile.ratelimit")
 
@@ -160,14 +168,17 @@ class SharedRateLimiter:
         self.table_name = table_name
         self.pk = f"SMILE_RATE#{digest[:32]}"
         self.spacing_ms = int(window * 1000 / rate + 0.999)
+        self.window_ms = int(window * 1000)
         self.fallback = fallback or RateLimiter(rate, window)
         self._clock = clock
         self._sleep = sleep
         self._seen_tat = 0  # the last schedule end we saw: guesses busy or idle
         self._spread = 1.0  # backoff window in slots: x2 on a refusal, x0.75 on a grant
-        self._rtt_ms = 10.0  # how long an UpdateItem takes from here (moving average)
-        # Threads of one process book one at a time: the process, not each thread, contends.
-        self._lock = threading.Lock()
+        # How long an UpdateItem takes from here: up at once to a slower one, down by a tenth
+        # of the difference with each faster one (a slot must not pass while it is booked).
+        self._rtt_ms = 10.0
+        # No lock across bookings (atomic UpdateItems): one held across the call queued every
+        # thread of `hub dev` behind the slowest booking, purchases 5-11 s.
         # Per thread: `slot`, the grant its next request uses; `unused`, a slot it let pass.
         self._local = threading.local()
 
@@ -193,28 +204,28 @@ class SharedRateLimiter:
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except dynamodb.exceptions.ConditionalCheckFailedException as exc:
-            self._took((time.monotonic() - started) * 1000)
             old: dict[str, Any] = getattr(exc, "response", {}).get("Item") or {}
             if "tat" in old:
                 self._seen_tat = int(old["tat"]["N"])
             return None
-        self._took((time.monotonic() - started) * 1000)
+        finally:
+            self._took((time.monotonic() - started) * 1000)
         tat = int(response["Attributes"]["tat"]["N"])
         self._seen_tat = tat
         return tat
 
     def _took(self, ms: float) -> None:
-        self._rtt_ms += 0.3 * (ms - self._rtt_ms)
+        self._rtt_ms = ms if ms > self._rtt_ms else self._rtt_ms + 0.1 * (ms - self._rtt_ms)
         LimiterStats.took(ms)
 
     def _book(self, horizon: int) -> tuple[int | None, int]:
         """Try once to book a slot at most `horizon` ms ahead: (slot in ms or None, the stored
         schedule end).
 
-        The soonest slot is now + the time an UpdateItem takes here (x1.5, from 5 to 250 ms):
+        The soonest slot is now + the time an UpdateItem takes here (x1.5, from 5 ms to 2 s):
         a slot that passed while its booking travelled would be given up on arrival."""
         now = self._now_ms()
-        soonest = now + min(250, max(5, int(1.5 * self._rtt_ms)))
+        soonest = now + min(MAX_BOOKING_LEAD_MS, max(5, int(1.5 * self._rtt_ms)))
         unused = getattr(self._local, "unused", None)
         self._local.unused = None
         if unused is not None and self._seen_tat == unused + self.spacing_ms:
@@ -266,8 +277,7 @@ class SharedRateLimiter:
             if horizon < 0:
                 raise LimiterBusy(max(0.0, self._seen_tat - now) / 1000)
             try:
-                with self._lock:
-                    slot, tat = self._book(int(horizon))
+                slot, tat = self._book(int(horizon))
             except Exception:
                 log.warning("shared Smile limiter unavailable; limiting in process")
                 LimiterStats.count(fallbacks=1)
@@ -326,13 +336,17 @@ class SharedRateLimiter:
         self._local.slot = None
         if slot is None:
             return
-        excess = int(at * 1000) - slot - int(SEND_ALLOWANCE_SECONDS * 1000)
+        left_ms = int(at * 1000)
+        excess = left_ms - slot - int(SEND_ALLOWANCE_SECONDS * 1000)
         if excess <= 0:
             return
         LimiterStats.count(pushes=1)
-        try:
-            with self._lock:
-                self._update("SET tat = tat + :d", "attribute_exists(tat)", {":d": excess})
+        try:  # only a schedule ending within 1 s + margin of it (module docstring)
+            self._update(
+                "SET tat = tat + :d",
+                "attribute_exists(tat) AND tat < :bound",
+                {":d": excess, ":bound": left_ms + self.window_ms},
+            )
         except Exception:
             log.warning("shared Smile limiter unavailable; late request not accounted")
 
