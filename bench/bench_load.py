@@ -735,19 +735,25 @@ class Run:
         return len([k for k in self.load.sent.events if not k.startswith("redeem:")])
 
     @property
-    def exact(self) -> bool:
+    def mismatches(self) -> list[str]:
+        """What is not exactly as sent (empty: every figure exact)."""
         sent, smile = self.load.sent, self.smile_checks
-        return (
-            self.errors == 0
-            and sent.accepted == self.distinct_events
-            and sent.duplicates
+        checks = {
+            "errors": self.errors == 0,
+            "events accepted": sent.accepted == self.distinct_events,
+            "duplicates": sent.duplicates
             == sent.expected_duplicates
-            == sent.events_sent - self.distinct_events
-            and sent.webhook_statuses == sent.expected_webhook_statuses
-            and smile[0][1] == smile[1][1]
-            and smile[2][1] == 0 == smile[3][1]
-            and all(row[3] == "yes" for row in self.dashboard_rows)
-        )
+            == sent.events_sent - self.distinct_events,
+            "webhook answers": sent.webhook_statuses == sent.expected_webhook_statuses,
+            "purchases at Smile": smile[0][1] == smile[1][1],
+            "balances": smile[2][1] == 0 == smile[3][1],
+        }
+        wrong = [name for name, ok in checks.items() if not ok]
+        return wrong + [str(row[0]) for row in self.dashboard_rows if row[3] != "yes"]
+
+    @property
+    def exact(self) -> bool:
+        return not self.mismatches
 
     def latency(self, share: float, route: str | None = None) -> float:
         times = self.load.tally.latencies
@@ -780,6 +786,12 @@ def run_load(seconds: float, *, shortcuts: bool) -> Run:
     return Run(
         shortcuts, load, shoppers, took, server, client, catch_up, smile_checks, rows, demand
     )
+
+
+def errors_text(run: Run) -> str:
+    """The error count, and which routes answered what when there were any."""
+    detail = ", ".join(f"{k} × {v}" for k, v in run.load.tally.errors.items())
+    return f"{run.errors} ({detail})" if run.errors else "0"
 
 
 def comparison(main: Run, base: Run) -> str:
@@ -819,11 +831,11 @@ def comparison(main: Run, base: Run) -> str:
             f"{base.catch_up:.1f} s",
             "(after loads of different lengths)",
         ],
-        ["errors", main.errors, base.errors, ""],
+        ["errors", errors_text(main), errors_text(base), ""],
         [
             "every figure exact (events, dashboard, Smile)",
-            "yes" if main.exact else "**no**",
-            "yes" if base.exact else "**no**",
+            "yes" if main.exact else f"**no** ({', '.join(main.mismatches)})",
+            "yes" if base.exact else f"**no** ({', '.join(base.mismatches)})",
             "",
         ],
     ]

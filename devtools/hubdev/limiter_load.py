@@ -23,7 +23,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -51,6 +51,19 @@ class LoadResult:
     @property
     def requests_per_grant(self) -> float:
         return self.limiter_requests / self.grants if self.grants else 0.0
+
+
+def protocol_channel() -> TextIO:
+    """The worker's line to the parent (its stdout pipe); everything else this process writes
+    to stdout (Powertools' metrics, one line per Smile call) goes to /dev/null from now on. The
+    parent reads the pipe only at the end: filled (64 KiB), it blocked every thread that
+    logged, and calls looked as if they had waited a minute for their slot."""
+    sys.stdout.flush()
+    channel = os.fdopen(os.dup(1), "w")
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.close(devnull)
+    return channel
 
 
 def _env() -> dict[str, str]:
@@ -85,7 +98,7 @@ def _standin(latency: float) -> None:
 
 def _worker(argv: list[str]) -> None:
     from customer_hub.smile.client import RetryPolicy, SmileClient
-    from customer_hub.smile.errors import SmileError
+    from customer_hub.smile.errors import SmileBusy, SmileError
     from customer_hub.smile.ratelimit import LimiterStats, SharedRateLimiter
 
     table, digest, api_key, url, seconds, threads, priorities, shared = argv
@@ -106,7 +119,8 @@ def _worker(argv: list[str]) -> None:
         )
         for n in range(int(threads))
     ]
-    print("ready", flush=True)
+    channel = protocol_channel()
+    print("ready", file=channel, flush=True)
     start = float(sys.stdin.readline())
     lock = threading.Lock()
 
@@ -114,20 +128,24 @@ def _worker(argv: list[str]) -> None:
         time.sleep(max(0.0, start - time.time()))
         while time.time() < start + float(seconds):
             began = time.monotonic()
+            refused = False
             try:
                 if smile.priority == "urgent":
                     smile.request("POST", "/points_settings_probe", retry_unsafe=False)
                 else:
                     smile.get_points_settings()
             except Exception as exc:
+                refused = isinstance(exc, SmileBusy)
                 probe = isinstance(exc, SmileError) and 400 <= (exc.status or 0) < 500
                 if smile.priority != "urgent" or not probe:  # the probe POST's 4xx is its answer
                     with lock:
-                        errors.append(type(exc).__name__)
+                        errors.append(f"{type(exc).__name__} ({smile.priority})")
             with lock:
                 waits.setdefault(smile.priority, []).append(time.monotonic() - began)
             if smile.priority == "urgent":
                 time.sleep(1.0)  # a redemption now and then, not a flood
+            elif smile.priority == "interactive" and refused:
+                time.sleep(0.1)  # served from the snapshot; the next shopper's view
         smile.close()
 
     workers = [threading.Thread(target=work, args=(c,)) for c in clients]
@@ -148,6 +166,7 @@ def _worker(argv: list[str]) -> None:
                 "waits": waits,
             }
         ),
+        file=channel,
         flush=True,
     )
 

@@ -198,7 +198,7 @@ def test_a_slow_dynamodb_does_not_make_every_grant_stale(
     LimiterStats.reset()
     for _ in range(3):
         limiter.acquire("urgent", within=3.0)
-    assert LimiterStats.late <= 1, vars(LimiterStats)  # the first, before it knew
+    assert LimiterStats.late <= 2, vars(LimiterStats)  # the first ones, before it knew
 
 
 def test_a_redemption_goes_before_a_saturating_sync(

@@ -144,3 +144,63 @@ def test_smile_clients_share_one_tls_context(monkeypatch: pytest.MonkeyPatch) ->
     for smile in clients:
         smile.close()
     assert len(built) <= 1
+
+
+def test_a_limiter_load_worker_never_blocks_on_its_unread_stdout() -> None:
+    """The limiter benchmark's workers answer their parent on stdout, which it reads at the
+    end; the metrics every Smile call prints must not fill that pipe and block the calls."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    code = (
+        "from hubdev.limiter_load import protocol_channel\n"
+        "channel = protocol_channel()\n"
+        "for _ in range(2000): print('x' * 100, flush=True)\n"  # 200 KB: past a pipe's 64 KiB
+        "print('done', file=channel, flush=True)\n"
+    )
+    worker = subprocess.Popen(
+        [sys.executable, "-c", code],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=root,
+        env={"PYTHONPATH": f"{root / 'devtools'}:{root / 'layers/shared'}:{root}"},
+    )
+    try:
+        worker.wait(timeout=20)  # the pipe is not read meanwhile, as in the benchmark
+    finally:
+        worker.kill()
+    assert worker.stdout is not None and worker.stdout.read() == "done\n"
+
+
+def test_a_redemption_s_smile_calls_go_first_and_share_one_wait_budget(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The purchase, then its fulfillment polls: all urgent (a poll at a read's priority was
+    refused under load and the coupon answered `pending`), and their slot waits add up to at
+    most a purchase's budget (the redeem function's timeout is sized for it)."""
+    from customer_hub.smile import access
+    from customer_hub.smile.budget import LimiterBusy, wait_budget
+
+    asked: list[tuple[str, float]] = []
+
+    class SlowLimiter(RateLimiter):
+        def acquire(self, priority: str = "interactive", within: float | None = None) -> float:  # type: ignore[override]
+            asked.append((priority, float(within if within is not None else -1)))
+            if within is not None and within < 2.0:
+                raise LimiterBusy(1.0)
+            return 2.0  # each slot took 2 s to come
+
+    monkeypatch.setattr(access, "smile_api_key", lambda _merchant: "sk_test_redeem")
+    monkeypatch.setattr("customer_hub.smile.transport.limiter_for", lambda *_a: SlowLimiter())
+    smile = access.client_for("m_test", "purchase")
+    assert smile is not None
+    gate = smile._slots
+    assert gate.wait(gate.priority_of("POST", smile.priority), 0.0, "/purchase") == 2.0
+    assert gate.wait(gate.priority_of("GET", smile.priority), 0.0, "/poll") == 2.0
+    with pytest.raises(SmileUnavailable):  # 1 s of the redemption's 5 s left: refused
+        gate.wait(gate.priority_of("GET", smile.priority), 0.0, "/poll")
+    smile.close()
+    assert [p for p, _ in asked] == ["urgent"] * 3
+    assert [w for _, w in asked] == [wait_budget("urgent"), 3.0, 1.0]

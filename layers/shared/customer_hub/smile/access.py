@@ -39,8 +39,14 @@ def client_for(merchant_id: str, purpose: Literal["read", "purchase"]) -> SmileC
             timeouts=Timeouts(connect=0.5, read=READ_BUDGET_SECONDS - 0.5),
             retry=RetryPolicy(max_attempts=1, max_seconds=READ_BUDGET_SECONDS),
         )
+    # A redemption's every call (the purchase, its fulfillment polls, a reconciliation's
+    # listing) goes first, and all of them wait for slots at most a purchase's budget in all.
+    from customer_hub.smile.budget import WAIT_BUDGET_SECONDS
+
     return SmileClient(
         key,
         timeouts=Timeouts(connect=2.0, read=PURCHASE_READ_TIMEOUT),
         retry=RetryPolicy(max_attempts=3, max_seconds=3.0),
+        priority="urgent",
+        wait_budget=WAIT_BUDGET_SECONDS["urgent"],
     )

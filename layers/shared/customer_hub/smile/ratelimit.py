@@ -19,7 +19,7 @@ its bytes go out (False: the grant went stale, acquire again), `sent(at)` once t
   a random backoff that doubles with each refusal and shrinks with each grant (many waiting
   instances spread out instead of all retrying when one slot frees).
   A call waits for its slot at most `WAIT_BUDGET_SECONDS` of its priority in all (a purchase:
-  5 s, the wait the redeem function's timeout is sized for; a storefront read 0.6 s, then it
+  5 s, the wait the redeem function's timeout is sized for; a storefront read 0.9 s, then it
   serves the snapshot; the sync no bound but its invocation's time left): no slot is booked
   past that deadline, a grant gone stale is booked again only while it allows, and a schedule
   whose end is past it refuses the call at once (`LimiterBusy`, before anything is sent).
@@ -44,8 +44,8 @@ delay is enforced, not assumed:
     of the request (a schedule booked further ahead is not pushed: the delays of many late
     requests would add up and refuse purchases for want of a slot).
   * A booking puts the soonest slot as far ahead as an UpdateItem takes from here (x1.5,
-    up to 2 s, the estimate following a slower answer at once): with DynamoDB slow or the
-    instance starved of CPU, a slot must not pass while its booking travels.
+    up to 2 s and within the caller's horizon; the estimate rises fast, falls slowly): with
+    DynamoDB slow or the instance starved of CPU, a slot must not pass while it is booked.
 A slot that goes unused costs only throughput; the caller that let it pass re-anchors the
 schedule on itself (`SET tat = now + spacing` if nobody booked after its slot) instead of
 queueing behind it. A lone caller thus uses all 9.09 slots per second when each answer and
@@ -174,9 +174,7 @@ class SharedRateLimiter:
         self._sleep = sleep
         self._seen_tat = 0  # the last schedule end we saw: guesses busy or idle
         self._spread = 1.0  # backoff window in slots: x2 on a refusal, x0.75 on a grant
-        # How long an UpdateItem takes from here: up at once to a slower one, down by a tenth
-        # of the difference with each faster one (a slot must not pass while it is booked).
-        self._rtt_ms = 10.0
+        self._rtt_ms = 10.0  # an UpdateItem's time from here: rises fast, falls slowly
         # No lock across bookings (atomic UpdateItems): one held across the call queued every
         # thread of `hub dev` behind the slowest booking, purchases 5-11 s.
         # Per thread: `slot`, the grant its next request uses; `unused`, a slot it let pass.
@@ -215,17 +213,18 @@ class SharedRateLimiter:
         return tat
 
     def _took(self, ms: float) -> None:
-        self._rtt_ms = ms if ms > self._rtt_ms else self._rtt_ms + 0.1 * (ms - self._rtt_ms)
+        self._rtt_ms += (0.5 if ms > self._rtt_ms else 0.1) * (ms - self._rtt_ms)
         LimiterStats.took(ms)
 
     def _book(self, horizon: int) -> tuple[int | None, int]:
         """Try once to book a slot at most `horizon` ms ahead: (slot in ms or None, the stored
         schedule end).
 
-        The soonest slot is now + the time an UpdateItem takes here (x1.5, from 5 ms to 2 s):
-        a slot that passed while its booking travelled would be given up on arrival."""
+        The soonest slot is now + the time an UpdateItem takes here (x1.5, from 5 ms to 2 s,
+        never past the caller's horizon): a slot that passed while its booking travelled would
+        be given up on arrival."""
         now = self._now_ms()
-        soonest = now + min(MAX_BOOKING_LEAD_MS, max(5, int(1.5 * self._rtt_ms)))
+        soonest = now + min(MAX_BOOKING_LEAD_MS, horizon, max(5, int(1.5 * self._rtt_ms)))
         unused = getattr(self._local, "unused", None)
         self._local.unused = None
         if unused is not None and self._seen_tat == unused + self.spacing_ms:

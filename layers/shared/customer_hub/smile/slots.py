@@ -29,11 +29,19 @@ class LateForSlot(Exception):
 
 
 class SlotGate:
-    """One client's slots in its key's limiter; counts the requests that went out."""
+    """One client's slots in its key's limiter; counts the requests that went out.
 
-    def __init__(self, limiter: RateLimiter | SharedRateLimiter) -> None:
+    `budget`: how long this client's calls may wait for slots all together (a redemption's
+    purchase, its fulfillment polls and reconciliation share one: `client_for("purchase")`);
+    None bounds each call by its priority's budget alone."""
+
+    def __init__(
+        self, limiter: RateLimiter | SharedRateLimiter, budget: float | None = None
+    ) -> None:
         self.limiter = limiter
         self.requests_made = 0
+        self.budget = budget
+        self.spent = 0.0  # seconds this client's calls waited for slots
         self._count_lock = threading.Lock()
 
     @staticmethod
@@ -44,14 +52,20 @@ class SlotGate:
     def wait(self, priority: Priority, waited: float, path: str) -> float:
         """Wait for a slot; returns the call's wait so far (`waited` before this one).
         Raises SmileBusy when the call's budget has no slot left (nothing was sent)."""
+        within = wait_budget(priority) - waited
+        if self.budget is not None:
+            within = min(within, self.budget - self.spent)
         try:
-            return waited + self.limiter.acquire(priority, wait_budget(priority) - waited)
+            got = self.limiter.acquire(priority, within)
         except LimiterBusy as exc:
             busy = SmileBusy(
                 "Smile.io's request budget for this key is in use; nothing was sent", path=path
             )
             busy.retry_after = exc.retry_after
             raise busy from exc
+        with self._count_lock:
+            self.spent += got
+        return waited + got
 
     def check(self, _request: Any) -> None:
         """The HTTP client's last request hook: a stale grant is not used."""

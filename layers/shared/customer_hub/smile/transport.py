@@ -178,6 +178,7 @@ class SmileTransport:
         rate_per_second: int = SMILE_REQUESTS_PER_SECOND,
         limiter: RateLimiter | SharedRateLimiter | None = None,
         priority: Priority = "interactive",
+        wait_budget: float | None = None,
         transport: httpx.BaseTransport | None = None,
         event_hooks: Mapping[str, list[Callable[..., Any]]] | None = None,
         sleep: Callable[[float], None] = time.sleep,
@@ -188,7 +189,7 @@ class SmileTransport:
         self.base_url = (base_url or config().smile_api_base_url).rstrip("/")
         self.retry = retry or RetryPolicy()
         self.limiter = limiter or limiter_for(api_key, rate_per_second, 1.0 + WINDOW_MARGIN_SECONDS)
-        self._slots = SlotGate(self.limiter)
+        self._slots = SlotGate(self.limiter, wait_budget)
         self._sleep = sleep
         # The limiter's priority of this client's reads; a POST (a purchase, a points
         # transaction: a redemption or its compensation) always goes first ("urgent").
