@@ -97,6 +97,7 @@ def _standin(latency: float) -> None:
 
 
 def _worker(argv: list[str]) -> None:
+    from customer_hub.smile.budget import READ_WAIT_SECONDS
     from customer_hub.smile.client import RetryPolicy, SmileClient
     from customer_hub.smile.errors import SmileBusy, SmileError
     from customer_hub.smile.ratelimit import LimiterStats, SharedRateLimiter
@@ -132,6 +133,15 @@ def _worker(argv: list[str]) -> None:
             try:
                 if smile.priority == "urgent":
                     smile.request("POST", "/points_settings_probe", retry_unsafe=False)
+                elif smile.priority == "interactive":  # a storefront view: a client of its own
+                    with SmileClient(
+                        api_key,
+                        base_url=url,
+                        limiter=smile.limiter,
+                        retry=RetryPolicy(max_attempts=1),
+                        wait_budget=READ_WAIT_SECONDS,
+                    ) as view:
+                        view.get_points_settings()
                 else:
                     smile.get_points_settings()
             except Exception as exc:

@@ -32,16 +32,17 @@ def client_for(merchant_id: str, purpose: Literal["read", "purchase"]) -> SmileC
     if key is None:
         return None
     from customer_hub.smile import RetryPolicy, SmileClient, Timeouts
+    from customer_hub.smile.budget import READ_WAIT_SECONDS, WAIT_BUDGET_SECONDS
 
-    if purpose == "read":
+    if purpose == "read":  # one storefront view's calls: their slot waits bounded together
         return SmileClient(
             key,
             timeouts=Timeouts(connect=0.5, read=READ_BUDGET_SECONDS - 0.5),
             retry=RetryPolicy(max_attempts=1, max_seconds=READ_BUDGET_SECONDS),
+            wait_budget=READ_WAIT_SECONDS,
         )
     # A redemption's every call (the purchase, its fulfillment polls, a reconciliation's
     # listing) goes first, and all of them wait for slots at most a purchase's budget in all.
-    from customer_hub.smile.budget import WAIT_BUDGET_SECONDS
 
     return SmileClient(
         key,

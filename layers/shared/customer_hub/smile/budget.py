@@ -27,14 +27,14 @@ Priority = Literal["urgent", "interactive", "background"]
 HORIZON_SECONDS: dict[str, float] = {"urgent": 5.0, "interactive": 0.6, "background": 0.5}
 # The longest a call may wait in all for its slot (stale grants booked again included), by
 # priority; past it the call fails before anything is sent (`LimiterBusy`). A purchase: its
-# horizon, the wait the redeem function's timeout is sized for (tests/infra). A storefront
-# read: its horizon and a few bookings' round trips, leaving the rest of its 1.5 s for Smile's
-# answer (past it the read serves the snapshot). The sync is not bounded here: its own budget
-# is the invocation's time left.
-WAIT_BUDGET_SECONDS: dict[str, float] = {
-    "urgent": HORIZON_SECONDS["urgent"],
-    "interactive": HORIZON_SECONDS["interactive"] + 0.3,
-}
+# horizon, the wait the redeem function's timeout is sized for (tests/infra). Other calls are
+# bounded by their callers: a storefront read's client by `READ_WAIT_SECONDS` in all, the
+# sync by its invocation's time left.
+WAIT_BUDGET_SECONDS: dict[str, float] = {"urgent": HORIZON_SECONDS["urgent"]}
+# A storefront read's slot waits, all its calls together: its horizon and a few bookings'
+# round trips, leaving the rest of its 1.5 s for Smile's answer (past it, it serves the
+# snapshot). `customer_hub.smile.access.client_for("read")`.
+READ_WAIT_SECONDS = HORIZON_SECONDS["interactive"] + 0.3
 # A grant this old when the request is about to leave is not used (it could land within 1 s
 # of a request 10 slots later): the caller books again. An unused slot only lowers the rate.
 # Below SEND_ALLOWANCE_SECONDS: the check runs a few Python steps before the socket write.

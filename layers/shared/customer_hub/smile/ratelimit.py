@@ -19,10 +19,11 @@ its bytes go out (False: the grant went stale, acquire again), `sent(at)` once t
   a random backoff that doubles with each refusal and shrinks with each grant (many waiting
   instances spread out instead of all retrying when one slot frees).
   A call waits for its slot at most `WAIT_BUDGET_SECONDS` of its priority in all (a purchase:
-  5 s, the wait the redeem function's timeout is sized for; a storefront read 0.9 s, then it
-  serves the snapshot; the sync no bound but its invocation's time left): no slot is booked
-  past that deadline, a grant gone stale is booked again only while it allows, and a schedule
-  whose end is past it refuses the call at once (`LimiterBusy`, before anything is sent).
+  5 s, the wait the redeem function's timeout is sized for), or its client's budget for all
+  its calls (a redemption's 5 s; a storefront view's 0.9 s, then it serves the snapshot; the
+  sync none but its invocation's time left): no slot is booked past that deadline, a grant
+  gone stale is booked again only while it allows, and a schedule whose end is past it
+  refuses the call at once (`LimiterBusy`, before anything is sent).
   Cost: one UpdateItem per Smile request, a second one when the guess of busy/idle or room
   was wrong (the failed request returns the stored `tat`, so no read is needed). If DynamoDB
   fails, the call falls back to the process-local limiter (a redemption is never blocked by
