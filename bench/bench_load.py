@@ -749,6 +749,11 @@ class Run:
             "balances": smile[2][1] == 0 == smile[3][1],
         }
         wrong = [name for name, ok in checks.items() if not ok]
+        if not checks["webhook answers"]:
+            wrong.append(
+                f"answered {dict(sent.webhook_statuses)}, expected "
+                f"{dict(sent.expected_webhook_statuses)}"
+            )
         return wrong + [str(row[0]) for row in self.dashboard_rows if row[3] != "yes"]
 
     @property
