@@ -43,7 +43,6 @@ def client_for(merchant_id: str, purpose: Literal["read", "purchase"]) -> SmileC
         )
     # A redemption's every call (the purchase, its fulfillment polls, a reconciliation's
     # listing) goes first, and all of them wait for slots at most a purchase's budget in all.
-
     return SmileClient(
         key,
         timeouts=Timeouts(connect=2.0, read=PURCHASE_READ_TIMEOUT),
